@@ -1,0 +1,710 @@
+//! The server side of long polling: hold each poll until the subscriber has
+//! something newer than its cursor, or until a timeout, then answer with the
+//! messages and the next cursor.
+//!
+//! A poll is a [`Hub`] subscription made from the request's cursor
+//! ([`StartFrom::Cursor`](crate::hub::StartFrom::Cursor)), handed to [`LongPoll::handle_request`]. It is
+//! answered at once when the hub already has something for it, otherwise held.
+//! Nothing is lost between polls: messages published after reply N wait in the
+//! channel's replay log, and request N+1 carries reply N's cursor, so it reads
+//! them (or a gap, if the log let them go).
+//!
+//! ```
+//! use pushwire_core::hub::{Hub, HubConfig, StartFrom};
+//! use pushwire_core::longpoll::{encode_reply, LongPoll, LongPollConfig, RequestId};
+//! use pushwire_core::Timestamp;
+//!
+//! let mut hub = Hub::new(HubConfig::default(), 7);
+//! let mut polls = LongPoll::new(LongPollConfig::default());
+//! let t0 = Timestamp::from_millis(0);
+//!
+//! // A poll from the start: nothing yet, so it is held.
+//! let subscriber = hub.subscribe(&["chat"], StartFrom::Newest).unwrap();
+//! polls.handle_request(&mut hub, RequestId(1), subscriber, t0).unwrap();
+//! assert!(polls.poll_reply().is_none());
+//!
+//! // A publish wakes it.
+//! hub.publish("chat", "message", b"hi".as_slice(), t0).unwrap();
+//! while let Some(ready) = hub.poll_ready() {
+//!     polls.handle_ready(&mut hub, ready, t0);
+//! }
+//! let (request, reply) = polls.poll_reply().unwrap();
+//! assert_eq!(request, RequestId(1));
+//! let mut body = Vec::new();
+//! encode_reply(&reply, &mut body).unwrap();
+//! assert_eq!(
+//!     body,
+//!     br#"{"cursor":"7.1","messages":[{"id":"7.1","channel":"chat","data":"hi"}]}"#
+//! );
+//! ```
+//!
+//! # Driving it
+//! 1. For each poll request, parse its cursor, subscribe it in the hub, and
+//!    call [`LongPoll::handle_request`] with the host's id for the request.
+//! 2. After every publish, pass each id from [`Hub::poll_ready`] to
+//!    [`LongPoll::handle_ready`] (it returns `false` for ids that are not
+//!    long polls, which belong to the host's streaming connections).
+//! 3. Call [`LongPoll::handle_timeout`] when [`LongPoll::poll_timeout`] is due.
+//! 4. Drain [`LongPoll::poll_reply`] and answer each request with
+//!    [`encode_reply`] (`Cache-Control: no-store`). An empty `messages`
+//!    array means "timed out, poll again now".
+//! 5. If a client goes away, call [`LongPoll::handle_cancel`].
+
+use alloc::string::{String, ToString};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use crate::Timestamp;
+use crate::cursor::Cursor;
+use crate::hub::{Delivery, GAP_EVENT, Hub, HubError, ReadBatch, SubscriberId};
+use crate::wire::{self, WireMessageRef};
+
+/// The host's id for one poll request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// Limits of a [`LongPoll`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LongPollConfig {
+    /// How long a poll is held before an empty reply. Default 30 s, below
+    /// the usual 60 s idle timeout of proxies (RFC 6202 §5.5).
+    pub timeout: Duration,
+    /// Most messages in one reply. Default 256.
+    pub max_batch: usize,
+    /// Most polls held at once. Default 10 000.
+    pub max_pending: usize,
+}
+
+impl Default for LongPollConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_batch: 256,
+            max_pending: 10_000,
+        }
+    }
+}
+
+/// The answer to one poll.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LongPollReply {
+    /// The cursor the next poll must carry.
+    pub cursor: Cursor,
+    /// Gaps and messages; empty when the poll timed out (or the subscriber
+    /// fell behind and must poll again from `cursor`).
+    pub items: Vec<Delivery>,
+}
+
+impl LongPollReply {
+    /// Whether this reply says "nothing new, poll again now".
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// Why a poll could not be taken or a reply not encoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LongPollError {
+    /// [`LongPollConfig::max_pending`] polls are already held.
+    TooManyPending {
+        /// The limit.
+        max: usize,
+    },
+    /// A poll with this request id is already held.
+    DuplicateRequest(RequestId),
+    /// The hub refused (e.g. the subscriber does not exist).
+    Hub(HubError),
+    /// A message's data is not UTF-8, so it cannot travel as JSON text.
+    DataNotUtf8 {
+        /// The message's channel.
+        channel: Arc<str>,
+        /// Its sequence number.
+        seq: u64,
+    },
+}
+
+impl fmt::Display for LongPollError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooManyPending { max } => write!(f, "already holding the maximum of {max} polls"),
+            Self::DuplicateRequest(id) => write!(f, "poll request {} is already held", id.0),
+            Self::Hub(error) => write!(f, "hub: {error}"),
+            Self::DataNotUtf8 { channel, seq } => write!(
+                f,
+                "message {seq} on channel {channel:?} is binary, not UTF-8 text; long polls carry text only"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for LongPollError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Hub(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<HubError> for LongPollError {
+    fn from(error: HubError) -> Self {
+        Self::Hub(error)
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    subscriber: SubscriberId,
+    deadline: Timestamp,
+    /// The cursor when the poll arrived, the answer if the subscriber vanishes.
+    cursor: Cursor,
+}
+
+/// Held polls and the replies ready to send; see the [module docs](self).
+#[derive(Debug)]
+pub struct LongPoll {
+    config: LongPollConfig,
+    pending: BTreeMap<RequestId, Pending>,
+    by_subscriber: BTreeMap<SubscriberId, RequestId>,
+    deadlines: BTreeSet<(Timestamp, RequestId)>,
+    replies: VecDeque<(RequestId, LongPollReply)>,
+}
+
+impl LongPoll {
+    /// Make a machine holding no polls.
+    pub fn new(config: LongPollConfig) -> Self {
+        Self {
+            config,
+            pending: BTreeMap::new(),
+            by_subscriber: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            replies: VecDeque::new(),
+        }
+    }
+
+    /// How many polls are held.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Take a poll: answer it at once if `subscriber` has something to read,
+    /// else hold it until a message or the timeout.
+    ///
+    /// The poll owns `subscriber` from now on and unsubscribes it when it
+    /// answers (also when this returns an error).
+    ///
+    /// # Errors
+    /// [`LongPollError::Hub`] when the subscriber does not exist,
+    /// [`LongPollError::DuplicateRequest`], [`LongPollError::TooManyPending`].
+    pub fn handle_request(
+        &mut self,
+        hub: &mut Hub,
+        request: RequestId,
+        subscriber: SubscriberId,
+        now: Timestamp,
+    ) -> Result<(), LongPollError> {
+        let Some(cursor) = hub.cursor(subscriber) else {
+            return Err(HubError::UnknownSubscriber(subscriber).into());
+        };
+        if self.pending.contains_key(&request) {
+            hub.unsubscribe(subscriber);
+            return Err(LongPollError::DuplicateRequest(request));
+        }
+        let batch = hub.read(subscriber, self.config.max_batch)?;
+        if !batch.items.is_empty() {
+            self.answer(hub, request, subscriber, batch, cursor);
+            return Ok(());
+        }
+        if self.pending.len() >= self.config.max_pending {
+            hub.unsubscribe(subscriber);
+            return Err(LongPollError::TooManyPending {
+                max: self.config.max_pending,
+            });
+        }
+        let deadline = now.saturating_add(self.config.timeout);
+        self.pending.insert(
+            request,
+            Pending {
+                subscriber,
+                deadline,
+                cursor,
+            },
+        );
+        self.by_subscriber.insert(subscriber, request);
+        self.deadlines.insert((deadline, request));
+        Ok(())
+    }
+
+    /// Answer the held poll of `subscriber` if it now has something to read.
+    ///
+    /// Call with every id from [`Hub::poll_ready`]. Returns whether the id
+    /// belongs to a held poll.
+    pub fn handle_ready(
+        &mut self,
+        hub: &mut Hub,
+        subscriber: SubscriberId,
+        _now: Timestamp,
+    ) -> bool {
+        let Some(&request) = self.by_subscriber.get(&subscriber) else {
+            return false;
+        };
+        let batch = hub
+            .read(subscriber, self.config.max_batch)
+            .unwrap_or_default();
+        if !batch.items.is_empty() || hub.cursor(subscriber).is_none() {
+            self.release(hub, request, batch);
+        }
+        true
+    }
+
+    /// Forget a held poll whose client went away. Returns whether it was held.
+    pub fn handle_cancel(&mut self, hub: &mut Hub, request: RequestId) -> bool {
+        let Some(pending) = self.forget(request) else {
+            return false;
+        };
+        hub.unsubscribe(pending.subscriber);
+        true
+    }
+
+    /// Answer the polls whose timeout is due, with whatever they have (an
+    /// empty reply if nothing).
+    pub fn handle_timeout(&mut self, hub: &mut Hub, now: Timestamp) {
+        while let Some(&(deadline, request)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            let subscriber = self.pending.get(&request).map(|pending| pending.subscriber);
+            let batch = subscriber
+                .and_then(|subscriber| hub.read(subscriber, self.config.max_batch).ok())
+                .unwrap_or_default();
+            if !self.release(hub, request, batch) {
+                self.deadlines.remove(&(deadline, request));
+            }
+        }
+    }
+
+    /// When the next held poll times out.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.deadlines.first().map(|&(deadline, _)| deadline)
+    }
+
+    /// The next reply to send.
+    pub fn poll_reply(&mut self) -> Option<(RequestId, LongPollReply)> {
+        self.replies.pop_front()
+    }
+
+    /// Stop holding `request` and answer it with `batch`. Returns whether it
+    /// was held.
+    fn release(&mut self, hub: &mut Hub, request: RequestId, batch: ReadBatch) -> bool {
+        let Some(pending) = self.forget(request) else {
+            return false;
+        };
+        self.answer(hub, request, pending.subscriber, batch, pending.cursor);
+        true
+    }
+
+    fn forget(&mut self, request: RequestId) -> Option<Pending> {
+        let pending = self.pending.remove(&request)?;
+        self.by_subscriber.remove(&pending.subscriber);
+        self.deadlines.remove(&(pending.deadline, request));
+        Some(pending)
+    }
+
+    /// Queue the reply made of `batch` and unsubscribe.
+    fn answer(
+        &mut self,
+        hub: &mut Hub,
+        request: RequestId,
+        subscriber: SubscriberId,
+        batch: ReadBatch,
+        fallback: Cursor,
+    ) {
+        let disconnect = batch.items.iter().find_map(|item| match item {
+            Delivery::Disconnect { resume } => Some(resume.clone()),
+            _ => None,
+        });
+        let reply = match disconnect {
+            // Fell behind while held: an empty reply makes the client poll
+            // again from where it was, reading its backlog.
+            Some(resume) => LongPollReply {
+                cursor: resume,
+                items: Vec::new(),
+            },
+            None => LongPollReply {
+                cursor: hub.cursor(subscriber).unwrap_or(fallback),
+                items: batch.items,
+            },
+        };
+        hub.unsubscribe(subscriber);
+        self.replies.push_back((request, reply));
+    }
+}
+
+/// Append a reply body: `{"cursor":"…","messages":[<wire message>,…]}`.
+///
+/// Each message is `{"id":"…","channel":"…","event":"…","data":"…"}` with
+/// `event` left out when it is `"message"`; a gap is a message with event
+/// `"gap"` whose data is `{"channel":"…","missed":n}`. Nothing is written
+/// when an error is returned.
+///
+/// # Errors
+/// [`LongPollError::DataNotUtf8`] when a message's data is not UTF-8.
+pub fn encode_reply(reply: &LongPollReply, out: &mut Vec<u8>) -> Result<(), LongPollError> {
+    for item in &reply.items {
+        if let Delivery::Message { entry, .. } = item
+            && core::str::from_utf8(entry.data()).is_err()
+        {
+            return Err(LongPollError::DataNotUtf8 {
+                channel: Arc::from(entry.channel()),
+                seq: entry.seq(),
+            });
+        }
+    }
+    // Gap notices need their data written out and every id as text; the
+    // shared wire encoder then writes the JSON.
+    let mut owned: Vec<(String, String)> = Vec::with_capacity(reply.items.len());
+    for item in &reply.items {
+        let data = match item {
+            Delivery::Gap(gap) => {
+                let mut scratch = Vec::new();
+                gap.write_data(&mut scratch);
+                String::from_utf8(scratch).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        owned.push((item.cursor().to_string(), data));
+    }
+    let messages = reply.items.iter().zip(&owned).filter_map(|(item, (id, gap_data))| {
+        let (channel, event, data) = match item {
+            Delivery::Message { entry, .. } => (
+                entry.channel(),
+                entry.event(),
+                core::str::from_utf8(entry.data()).unwrap_or_default(),
+            ),
+            Delivery::Gap(gap) => (&*gap.channel, GAP_EVENT, gap_data.as_str()),
+            _ => return None,
+        };
+        Some(WireMessageRef { id, channel, event, data })
+    });
+    wire::encode_longpoll_reply(&reply.cursor.to_string(), messages, out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::{ChannelConfig, Gap, GapCause, HubConfig, StartFrom};
+    use alloc::string::{String, ToString};
+    use alloc::vec;
+
+    const EPOCH: u64 = 7;
+
+    fn at(millis: u64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    fn setup() -> (Hub, LongPoll) {
+        (
+            Hub::new(HubConfig::default(), EPOCH),
+            LongPoll::new(LongPollConfig::default()),
+        )
+    }
+
+    fn body(reply: &LongPollReply) -> String {
+        let mut out = Vec::new();
+        encode_reply(reply, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Subscribe from `cursor` (or newest) and hand the poll over.
+    fn poll(hub: &mut Hub, polls: &mut LongPoll, request: u64, cursor: Option<&Cursor>, now: u64) {
+        let from = cursor.map_or(StartFrom::Newest, |c| StartFrom::Cursor(c.clone()));
+        let subscriber = hub.subscribe(&["chat"], from).unwrap();
+        polls
+            .handle_request(hub, RequestId(request), subscriber, at(now))
+            .unwrap();
+    }
+
+    fn wake(hub: &mut Hub, polls: &mut LongPoll, now: u64) {
+        while let Some(id) = hub.poll_ready() {
+            assert!(polls.handle_ready(hub, id, at(now)));
+        }
+    }
+
+    #[test]
+    fn poll_is_answered_at_once_when_something_is_newer() {
+        // CONFORMANCE 4a "Model": answer at once with what is newer.
+        let (mut hub, mut polls) = setup();
+        hub.publish("chat", "message", b"1".as_slice(), at(0))
+            .unwrap();
+        poll(
+            &mut hub,
+            &mut polls,
+            1,
+            Some(&Cursor::new(EPOCH, vec![0]).unwrap()),
+            0,
+        );
+        let (request, reply) = polls.poll_reply().unwrap();
+        assert_eq!(request, RequestId(1));
+        assert_eq!(
+            body(&reply),
+            r#"{"cursor":"7.1","messages":[{"id":"7.1","channel":"chat","data":"1"}]}"#
+        );
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (0, 0));
+    }
+
+    #[test]
+    fn held_poll_is_answered_by_a_publish() {
+        let (mut hub, mut polls) = setup();
+        poll(&mut hub, &mut polls, 1, None, 0);
+        assert_eq!(polls.poll_reply(), None);
+        assert_eq!(polls.poll_timeout(), Some(at(30_000)));
+        hub.publish("chat", "message", b"hello".as_slice(), at(500))
+            .unwrap();
+        wake(&mut hub, &mut polls, 500);
+        let (_, reply) = polls.poll_reply().unwrap();
+        assert_eq!(reply.cursor.to_string(), "7.1");
+        assert_eq!(reply.items.len(), 1);
+        assert_eq!(
+            (
+                polls.pending_count(),
+                polls.poll_timeout(),
+                hub.subscriber_count()
+            ),
+            (0, None, 0)
+        );
+    }
+
+    #[test]
+    fn held_poll_times_out_with_an_empty_reply_and_its_cursor() {
+        // CONFORMANCE 4a "Timeout response": empty = poll again now.
+        let (mut hub, mut polls) = setup();
+        hub.publish("chat", "message", b"old".as_slice(), at(0))
+            .unwrap();
+        poll(&mut hub, &mut polls, 9, None, 1_000);
+        polls.handle_timeout(&mut hub, at(30_999));
+        assert_eq!(polls.poll_reply(), None);
+        polls.handle_timeout(&mut hub, at(31_000));
+        let (request, reply) = polls.poll_reply().unwrap();
+        assert_eq!(request, RequestId(9));
+        assert!(reply.is_empty());
+        assert_eq!(body(&reply), r#"{"cursor":"7.1","messages":[]}"#);
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (0, 0));
+    }
+
+    #[test]
+    fn nothing_is_lost_between_a_reply_and_the_next_poll() {
+        // CONFORMANCE 4a "Server-side buffer": messages published between
+        // response N and request N+1 must reach request N+1.
+        let (mut hub, mut polls) = setup();
+        poll(&mut hub, &mut polls, 1, None, 0);
+        hub.publish("chat", "message", b"a".as_slice(), at(10))
+            .unwrap();
+        wake(&mut hub, &mut polls, 10);
+        let (_, reply) = polls.poll_reply().unwrap();
+        // Between reply 1 and request 2:
+        hub.publish("chat", "message", b"b".as_slice(), at(20))
+            .unwrap();
+        hub.publish("chat", "message", b"c".as_slice(), at(21))
+            .unwrap();
+        wake(&mut hub, &mut polls, 21); // no poll held: nothing to wake
+        poll(&mut hub, &mut polls, 2, Some(&reply.cursor), 30);
+        let (request, reply) = polls.poll_reply().unwrap();
+        assert_eq!(request, RequestId(2));
+        assert_eq!(
+            body(&reply),
+            r#"{"cursor":"7.3","messages":[{"id":"7.2","channel":"chat","data":"b"},{"id":"7.3","channel":"chat","data":"c"}]}"#
+        );
+    }
+
+    #[test]
+    fn reply_body_follows_the_wire_contract() {
+        // BRIEF "Shared wire contracts": long-poll body, wire message, event
+        // omitted when "message", gap data, strings via json::write_str.
+        let mut hub = Hub::new(HubConfig::default(), EPOCH);
+        let id = hub.subscribe(&["room"], StartFrom::Newest).unwrap();
+        hub.publish("room", "message", b"plain".as_slice(), at(0))
+            .unwrap();
+        hub.publish("room", "price", "q\"</script>\n\u{2028}".as_bytes(), at(0))
+            .unwrap();
+        let items = hub.read(id, 10).unwrap().items;
+        let cursor = items[1].cursor().clone();
+        let gap = Delivery::Gap(Gap {
+            channel_index: 0,
+            channel: Arc::from("room"),
+            missed: 3,
+            cause: GapCause::FellOffLog,
+            resume: Cursor::new(EPOCH, vec![5]).unwrap(),
+        });
+        let table: Vec<(LongPollReply, &str)> = vec![
+            (
+                LongPollReply {
+                    cursor: cursor.clone(),
+                    items: Vec::new(),
+                },
+                r#"{"cursor":"7.2","messages":[]}"#,
+            ),
+            (
+                LongPollReply {
+                    cursor: cursor.clone(),
+                    items: items.clone(),
+                },
+                r#"{"cursor":"7.2","messages":[{"id":"7.1","channel":"room","data":"plain"},{"id":"7.2","channel":"room","event":"price","data":"q\"\u003c/script\u003e\n\u2028"}]}"#,
+            ),
+            (
+                LongPollReply {
+                    cursor: Cursor::new(EPOCH, vec![5]).unwrap(),
+                    items: vec![gap],
+                },
+                r#"{"cursor":"7.5","messages":[{"id":"7.5","channel":"room","event":"gap","data":"{\"channel\":\"room\",\"missed\":3}"}]}"#,
+            ),
+        ];
+        for (reply, expected) in &table {
+            assert_eq!(body(reply), *expected);
+        }
+    }
+
+    #[test]
+    fn binary_data_is_refused_without_writing_anything() {
+        let (mut hub, _) = setup();
+        let id = hub.subscribe(&["cam"], StartFrom::Newest).unwrap();
+        hub.publish("cam", "message", vec![0xff, 0xd8], at(0))
+            .unwrap();
+        let reply = LongPollReply {
+            cursor: hub.cursor(id).unwrap(),
+            items: hub.read(id, 1).unwrap().items,
+        };
+        let mut out = b"kept".to_vec();
+        let error = encode_reply(&reply, &mut out).unwrap_err();
+        assert_eq!(
+            error,
+            LongPollError::DataNotUtf8 {
+                channel: Arc::from("cam"),
+                seq: 1
+            }
+        );
+        assert!(!error.to_string().is_empty());
+        assert_eq!(out, b"kept");
+    }
+
+    #[test]
+    fn gap_is_replied_when_the_cursor_fell_off_between_polls() {
+        let mut hub = Hub::new(
+            HubConfig {
+                channel: ChannelConfig {
+                    max_count: 2,
+                    ..ChannelConfig::default()
+                },
+                ..HubConfig::default()
+            },
+            EPOCH,
+        );
+        let mut polls = LongPoll::new(LongPollConfig::default());
+        for data in ["1", "2", "3", "4"] {
+            hub.publish("chat", "message", data.as_bytes(), at(0))
+                .unwrap();
+        }
+        poll(
+            &mut hub,
+            &mut polls,
+            1,
+            Some(&Cursor::new(EPOCH, vec![1]).unwrap()),
+            0,
+        );
+        let (_, reply) = polls.poll_reply().unwrap();
+        assert!(body(&reply).contains(r#"{"id":"7.2","channel":"chat","event":"gap","data":"{\"channel\":\"chat\",\"missed\":1}"}"#));
+        assert_eq!(reply.cursor.to_string(), "7.4");
+    }
+
+    #[test]
+    fn cancel_forgets_the_poll_and_its_subscriber() {
+        let (mut hub, mut polls) = setup();
+        poll(&mut hub, &mut polls, 1, None, 0);
+        assert!(polls.handle_cancel(&mut hub, RequestId(1)));
+        assert!(!polls.handle_cancel(&mut hub, RequestId(1)));
+        assert_eq!(
+            (
+                polls.pending_count(),
+                polls.poll_timeout(),
+                hub.subscriber_count()
+            ),
+            (0, None, 0)
+        );
+        hub.publish("chat", "message", b"x".as_slice(), at(1))
+            .unwrap();
+        assert_eq!(polls.poll_reply(), None);
+    }
+
+    #[test]
+    fn limits_and_bad_requests_give_clear_errors() {
+        let mut hub = Hub::new(HubConfig::default(), EPOCH);
+        let mut polls = LongPoll::new(LongPollConfig {
+            max_pending: 1,
+            ..LongPollConfig::default()
+        });
+        let first = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
+        polls
+            .handle_request(&mut hub, RequestId(1), first, at(0))
+            .unwrap();
+        let second = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
+        assert_eq!(
+            polls.handle_request(&mut hub, RequestId(1), second, at(0)),
+            Err(LongPollError::DuplicateRequest(RequestId(1)))
+        );
+        let third = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
+        assert_eq!(
+            polls.handle_request(&mut hub, RequestId(2), third, at(0)),
+            Err(LongPollError::TooManyPending { max: 1 })
+        );
+        assert_eq!(
+            polls.handle_request(&mut hub, RequestId(3), SubscriberId(77), at(0)),
+            Err(LongPollError::Hub(HubError::UnknownSubscriber(
+                SubscriberId(77)
+            )))
+        );
+        // Refused polls' subscribers are gone; the held one stays.
+        assert_eq!((hub.subscriber_count(), polls.pending_count()), (1, 1));
+    }
+
+    #[test]
+    fn ready_ids_of_other_subscribers_are_left_alone() {
+        let (mut hub, mut polls) = setup();
+        let stream = hub.subscribe(&["chat"], StartFrom::Newest).unwrap();
+        hub.publish("chat", "message", b"x".as_slice(), at(0))
+            .unwrap();
+        assert_eq!(hub.poll_ready(), Some(stream));
+        assert!(!polls.handle_ready(&mut hub, stream, at(0)));
+        assert_eq!(hub.read(stream, 10).unwrap().items.len(), 1);
+    }
+
+    #[test]
+    fn queue_lag_while_held_answers_empty_with_the_resume_cursor() {
+        let config = ChannelConfig {
+            policy: crate::hub::DeliveryPolicy::Queue { max_lag: 1 },
+            ..ChannelConfig::default()
+        };
+        let mut hub = Hub::new(
+            HubConfig {
+                channel: config,
+                ..HubConfig::default()
+            },
+            EPOCH,
+        );
+        let mut polls = LongPoll::new(LongPollConfig::default());
+        poll(&mut hub, &mut polls, 1, None, 0);
+        hub.publish("chat", "message", b"1".as_slice(), at(0))
+            .unwrap();
+        hub.publish("chat", "message", b"2".as_slice(), at(0))
+            .unwrap();
+        wake(&mut hub, &mut polls, 0);
+        let (_, reply) = polls.poll_reply().unwrap();
+        assert_eq!(body(&reply), r#"{"cursor":"7.0","messages":[]}"#);
+        // Polling again from that cursor reads both.
+        poll(&mut hub, &mut polls, 2, Some(&reply.cursor), 0);
+        assert_eq!(polls.poll_reply().unwrap().1.items.len(), 2);
+    }
+}

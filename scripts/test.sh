@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The one command that checks everything: installs what it needs, then runs
+# formatting, lints, every test, the no_std builds and the docs.
+# Quick the second time: the target dir lives outside the clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pushwire-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain and targets (rust-toolchain.toml)"
+# `rustup target add` reads the toolchain from rust-toolchain.toml; it installs
+# the toolchain when missing, and is a no-op when everything is there.
+rustup toolchain install "$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)" \
+  --profile minimal --component rustfmt,clippy >/dev/null
+rustup target add wasm32-unknown-unknown wasm32-wasip2 wasm32v1-none >/dev/null
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "core is no_std: builds for wasm32v1-none and wasm32-unknown-unknown without std"
+cargo build -p pushwire-core --no-default-features --target wasm32v1-none
+cargo build -p pushwire-core --no-default-features --target wasm32-unknown-unknown
+
+step "tests"
+cargo test --workspace
+
+step "benchmarks compile (run them with: cargo bench -p pushwire-core)"
+cargo bench -p pushwire-core --no-run
+
+step "docs (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
