@@ -65,7 +65,10 @@ fn parse_eventsource_stream(bytes: &[u8]) -> usize {
 
 fn sse_parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("sse_parse");
-    for (name, input) in [("1KiB_events", small_events()), ("100KiB_lines", long_lines())] {
+    for (name, input) in [
+        ("1KiB_events", small_events()),
+        ("100KiB_lines", long_lines()),
+    ] {
         // Both parsers must see the same events, or the comparison means nothing.
         assert_eq!(parse_pushwire(&input), parse_eventsource_stream(&input));
         group.throughput(Throughput::Bytes(input.len() as u64));

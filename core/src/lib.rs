@@ -8,14 +8,19 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod client;
 pub mod cursor;
 pub mod frame;
 pub mod hub;
 pub mod json;
 pub mod longpoll;
+pub mod multipart;
 pub mod ndjson;
 pub mod sse;
-pub mod wire;
 mod time;
+pub mod wire;
+
+#[cfg(test)]
+mod tests;
 
 pub use time::Timestamp;

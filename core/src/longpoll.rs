@@ -50,8 +50,8 @@
 //!    array means "timed out, poll again now".
 //! 5. If a client goes away, call [`LongPoll::handle_cancel`].
 
-use alloc::string::{String, ToString};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -378,18 +378,27 @@ pub fn encode_reply(reply: &LongPollReply, out: &mut Vec<u8>) -> Result<(), Long
         };
         owned.push((item.cursor().to_string(), data));
     }
-    let messages = reply.items.iter().zip(&owned).filter_map(|(item, (id, gap_data))| {
-        let (channel, event, data) = match item {
-            Delivery::Message { entry, .. } => (
-                entry.channel(),
-                entry.event(),
-                core::str::from_utf8(entry.data()).unwrap_or_default(),
-            ),
-            Delivery::Gap(gap) => (&*gap.channel, GAP_EVENT, gap_data.as_str()),
-            _ => return None,
-        };
-        Some(WireMessageRef { id, channel, event, data })
-    });
+    let messages = reply
+        .items
+        .iter()
+        .zip(&owned)
+        .filter_map(|(item, (id, gap_data))| {
+            let (channel, event, data) = match item {
+                Delivery::Message { entry, .. } => (
+                    entry.channel(),
+                    entry.event(),
+                    core::str::from_utf8(entry.data()).unwrap_or_default(),
+                ),
+                Delivery::Gap(gap) => (&*gap.channel, GAP_EVENT, gap_data.as_str()),
+                _ => return None,
+            };
+            Some(WireMessageRef {
+                id,
+                channel,
+                event,
+                data,
+            })
+        });
     wire::encode_longpoll_reply(&reply.cursor.to_string(), messages, out);
     Ok(())
 }

@@ -1,0 +1,515 @@
+//! Client machine scenarios on a simulated clock.
+
+use alloc::{string::String, vec, vec::Vec};
+use core::time::Duration;
+
+use super::util::{Behaviour, Sim};
+use crate::client::{
+    Capabilities, ClientConfig, ClientEvent, ClientMessage, CloseReason, ErrorReason, ReadyState,
+    Transport,
+};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn forced(transport: Transport) -> ClientConfig {
+    ClientConfig {
+        forced: Some(transport),
+        ..ClientConfig::default()
+    }
+}
+
+fn transports(sim: &Sim) -> Vec<Transport> {
+    sim.connects
+        .iter()
+        .map(|connect| connect.transport)
+        .collect()
+}
+
+fn changes(sim: &Sim) -> Vec<(Transport, Transport)> {
+    sim.events
+        .iter()
+        .filter_map(|(_, event)| match event {
+            ClientEvent::TransportChanged { from, to } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn errors(sim: &Sim) -> Vec<(u64, Duration, ErrorReason)> {
+    sim.events
+        .iter()
+        .filter_map(|(at, event)| match event {
+            ClientEvent::Error {
+                reconnecting_in,
+                reason,
+            } => Some((at.as_millis(), *reconnecting_in, *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn sse_delivers_messages_in_order_after_one_open() {
+    // CONFORMANCE.md §1 "Processing model": 200 + text/event-stream announces the connection.
+    let mut sim = Sim::with_defaults();
+    sim.publish_every(SECOND, SECOND, 5);
+    sim.run_until(10_000);
+    assert_eq!(
+        sim.events.first().map(|(_, e)| e),
+        Some(&ClientEvent::Open {
+            transport: Transport::Sse
+        })
+    );
+    assert_eq!(sim.message_ids(), Sim::ids(1..=5));
+    assert_eq!(transports(&sim), [Transport::Sse]);
+    assert_eq!(sim.machine.ready_state(), ReadyState::Open);
+    assert_eq!(sim.machine.last_event_id(), "5");
+    assert!(errors(&sim).is_empty());
+}
+
+#[test]
+fn reconnect_after_stream_end_resumes_from_last_event_id_after_retry_time() {
+    // CONFORMANCE.md §1: after the body ends, wait the reconnection time (3000 ms
+    // default) and re-fetch with Last-Event-ID.
+    let mut sim = Sim::with_defaults();
+    sim.script.push_back(Behaviour::EndAfter(2));
+    sim.publish_every(SECOND, SECOND, 5);
+    sim.run_until(20_000);
+    assert_eq!(
+        errors(&sim),
+        [(2000, Duration::from_millis(3000), ErrorReason::Ended)]
+    );
+    let second = &sim.connects[1];
+    assert_eq!(second.at.as_millis(), 5000);
+    assert_eq!(second.last_event_id.as_deref(), Some("2"));
+    assert_eq!(second.attempt, 0);
+    assert_eq!(
+        sim.message_ids(),
+        Sim::ids(1..=5),
+        "nothing lost, nothing repeated"
+    );
+    let opens = sim
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, ClientEvent::Open { .. }))
+        .count();
+    assert_eq!(
+        opens, 2,
+        "open fires again after the reconnect, like EventSource"
+    );
+}
+
+#[test]
+fn retry_field_changes_the_reconnection_time() {
+    // CONFORMANCE.md §1 "Fields": retry sets the reconnection time.
+    let mut sim = Sim::with_defaults();
+    sim.retry_field = Some(500);
+    sim.script.push_back(Behaviour::EndAfter(1));
+    sim.publish_every(SECOND, SECOND, 3);
+    sim.run_until(10_000);
+    assert_eq!(sim.machine.reconnection_time(), Duration::from_millis(500));
+    assert_eq!(
+        errors(&sim),
+        [(1000, Duration::from_millis(500), ErrorReason::Ended)]
+    );
+    assert_eq!(sim.connects[1].at.as_millis(), 1500);
+    assert_eq!(sim.message_ids(), Sim::ids(1..=3));
+}
+
+#[test]
+fn status_204_stops_every_transport_for_good() {
+    // CONFORMANCE.md §1: "204 No Content stops the client"; pushwire uses 204 as
+    // the one stop signal on every transport (module docs).
+    for transport in Transport::ALL {
+        let mut sim = Sim::new(forced(transport), Capabilities::ALL, 3);
+        sim.set(transport, Behaviour::Status(204));
+        sim.run_until(600_000);
+        assert_eq!(sim.connects.len(), 1, "{transport}: never reconnects");
+        assert_eq!(sim.machine.ready_state(), ReadyState::Closed, "{transport}");
+        assert_eq!(sim.machine.poll_timeout(), None, "{transport}");
+        let last = sim.events.last().map(|(_, e)| e.clone());
+        assert_eq!(
+            last,
+            Some(ClientEvent::Closed {
+                reason: CloseReason::Status(204)
+            })
+        );
+    }
+}
+
+#[test]
+fn any_non_200_on_sse_stops_for_good_without_stepping_down() {
+    // CONFORMANCE.md §1 "Response handling": any other status fails the connection.
+    for status in [201, 205, 301, 304, 404, 408, 429, 500, 503] {
+        let mut sim = Sim::with_defaults();
+        sim.set(Transport::Sse, Behaviour::Status(status));
+        sim.run_until(600_000);
+        assert_eq!(transports(&sim), [Transport::Sse], "{status}");
+        assert_eq!(sim.machine.ready_state(), ReadyState::Closed, "{status}");
+        assert!(changes(&sim).is_empty(), "{status}");
+        assert_eq!(
+            sim.disconnects.len(),
+            1,
+            "{status}: the response is dropped"
+        );
+    }
+}
+
+#[test]
+fn network_errors_back_off_with_full_jitter_that_grows_and_is_capped() {
+    // CONFORMANCE.md §4 "Errors and backoff": back off with jitter; module docs:
+    // delay in [0, min(cap, retry × 2^(n-1))].
+    const ROUNDS: usize = 10;
+    let mut per_attempt: Vec<Vec<u64>> = vec![Vec::new(); ROUNDS];
+    for seed in 0..64 {
+        let mut sim = Sim::new(forced(Transport::Sse), Capabilities::ALL, seed);
+        sim.set(Transport::Sse, Behaviour::NetworkDown);
+        sim.run_until(3_000_000);
+        let errors = errors(&sim);
+        assert!(errors.len() > ROUNDS);
+        for (k, (at, delay, reason)) in errors.iter().enumerate() {
+            assert_eq!(*reason, ErrorReason::NetworkError);
+            let ceiling = (3000u64 << k.min(20)).min(30_000);
+            let delay = u64::try_from(delay.as_millis()).unwrap();
+            assert!(
+                delay <= ceiling,
+                "seed {seed} attempt {k}: {delay} > {ceiling}"
+            );
+            let Some(next) = sim.connects.get(k + 1) else {
+                break;
+            };
+            assert_eq!(
+                next.at.as_millis(),
+                at + delay,
+                "the delay announced is the delay waited"
+            );
+            assert_eq!(next.attempt, u32::try_from(k + 1).unwrap());
+            if let Some(bucket) = per_attempt.get_mut(k) {
+                bucket.push(delay);
+            }
+        }
+    }
+    let mean = |k: usize| per_attempt[k].iter().sum::<u64>() / per_attempt[k].len() as u64;
+    assert!(
+        mean(0) < mean(2) && mean(2) < mean(4),
+        "delays grow: {}, {}, {}",
+        mean(0),
+        mean(2),
+        mean(4)
+    );
+    assert!(
+        per_attempt[ROUNDS - 1].iter().all(|delay| *delay <= 30_000),
+        "capped"
+    );
+    let mut late = per_attempt[ROUNDS - 1].clone();
+    late.sort_unstable();
+    late.dedup();
+    assert!(late.len() > 32, "jittered, not synchronised");
+}
+
+#[test]
+fn buffering_proxy_makes_the_machine_step_down_and_resume_without_loss() {
+    // CONFORMANCE.md §0 "Reverse-proxy buffering" and "Idle timeouts": a stream that
+    // opens but stays silent past the heartbeat window (35 s) is stalled.
+    let mut sim = Sim::with_defaults();
+    // The first SSE response ends after 3 messages; the reconnect goes through a
+    // buffering proxy that passes the head and holds every byte.
+    sim.script.push_back(Behaviour::EndAfter(3));
+    sim.script.push_back(Behaviour::Buffering);
+    sim.publish_every(SECOND, SECOND, 60);
+    sim.run_until(120_000);
+    assert_eq!(
+        transports(&sim),
+        [Transport::Sse, Transport::Sse, Transport::Stream]
+    );
+    let stream = &sim.connects[2];
+    assert_eq!(
+        stream.at.as_millis(),
+        6010 + 35_000,
+        "after exactly the heartbeat window"
+    );
+    assert_eq!(
+        stream.last_event_id.as_deref(),
+        Some("3"),
+        "resumes from the last id"
+    );
+    assert_eq!(sim.disconnects.len(), 1, "the stalled response is aborted");
+    assert_eq!(changes(&sim), [(Transport::Sse, Transport::Stream)]);
+    assert!(sim.machine.has_stalled(Transport::Sse));
+    assert!(!sim.machine.has_stalled(Transport::Stream));
+    assert_eq!(
+        sim.message_ids(),
+        Sim::ids(1..=60),
+        "every message exactly once, in order"
+    );
+    assert_eq!(sim.machine.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn buffering_on_every_stream_lands_on_long_poll_without_loss() {
+    // CONFORMANCE.md §0: buffering holds a stream until it ends, so only
+    // response-per-batch transports get through.
+    let mut sim = Sim::with_defaults();
+    for transport in [Transport::Sse, Transport::Stream, Transport::Iframe] {
+        sim.set(transport, Behaviour::Buffering);
+    }
+    sim.publish_every(SECOND, 3 * SECOND, 60);
+    sim.run_until(300_000);
+    assert_eq!(
+        changes(&sim),
+        [
+            (Transport::Sse, Transport::Stream),
+            (Transport::Stream, Transport::Iframe),
+            (Transport::Iframe, Transport::LongPoll),
+        ]
+    );
+    assert!(
+        Transport::ALL
+            .iter()
+            .take(3)
+            .all(|t| sim.machine.has_stalled(*t))
+    );
+    assert_eq!(sim.machine.transport(), Transport::LongPoll);
+    assert_eq!(sim.message_ids(), Sim::ids(1..=60));
+}
+
+#[test]
+fn missing_event_source_picks_stream() {
+    // DESIGN.md "client": pick the best transport the capabilities allow.
+    let capabilities = Capabilities {
+        event_source: false,
+        ..Capabilities::ALL
+    };
+    let mut sim = Sim::new(ClientConfig::default(), capabilities, 5);
+    sim.publish_every(SECOND, SECOND, 3);
+    sim.run_until(10_000);
+    assert_eq!(transports(&sim), [Transport::Stream]);
+    assert_eq!(sim.message_ids(), Sim::ids(1..=3));
+}
+
+#[test]
+fn forced_transport_never_steps_down() {
+    // Module docs: a forced transport is a ladder of one.
+    let mut sim = Sim::new(forced(Transport::Sse), Capabilities::ALL, 9);
+    sim.set(Transport::Sse, Behaviour::Buffering);
+    sim.run_until(600_000);
+    assert!(sim.connects.len() > 5);
+    assert!(transports(&sim).iter().all(|t| *t == Transport::Sse));
+    assert!(changes(&sim).is_empty());
+    assert!(
+        errors(&sim)
+            .iter()
+            .all(|(_, _, reason)| *reason == ErrorReason::Stalled)
+    );
+    assert_eq!(sim.machine.ladder(), [Transport::Sse]);
+}
+
+#[test]
+fn long_poll_reply_is_followed_at_once_by_a_request_with_the_new_cursor() {
+    // CONFORMANCE.md §4 "Model": the client immediately issues the next request
+    // carrying the new cursor; an empty reply means "poll again now".
+    let mut sim = Sim::new(forced(Transport::LongPoll), Capabilities::ALL, 2);
+    sim.publish_every(SECOND, SECOND, 5);
+    sim.run_until(40_000);
+    let cursors: Vec<Option<&str>> = sim
+        .connects
+        .iter()
+        .map(|c| c.last_event_id.as_deref())
+        .collect();
+    assert_eq!(
+        cursors,
+        [
+            None,
+            Some("1"),
+            Some("2"),
+            Some("3"),
+            Some("4"),
+            Some("5"),
+            Some("5")
+        ]
+    );
+    let times: Vec<u64> = sim.connects.iter().map(|c| c.at.as_millis()).collect();
+    // Held replies answer at each publish; the last poll is held 30 s and answered empty.
+    assert_eq!(times, [0, 1000, 2000, 3000, 4000, 5000, 35_010]);
+    assert!(errors(&sim).is_empty(), "a completed reply is not an error");
+    assert_eq!(sim.machine.ready_state(), ReadyState::Open);
+    assert_eq!(sim.message_ids(), Sim::ids(1..=5));
+}
+
+#[test]
+fn long_poll_treats_304_and_408_as_poll_again() {
+    // CONFORMANCE.md §4 "Timeout response": these mean "poll again now", not errors.
+    let mut sim = Sim::new(forced(Transport::LongPoll), Capabilities::ALL, 2);
+    sim.script
+        .extend([Behaviour::Status(304), Behaviour::Status(408)]);
+    sim.run_until(100);
+    let times: Vec<u64> = sim.connects.iter().map(|c| c.at.as_millis()).collect();
+    assert_eq!(times, [0, 10, 20]);
+    assert!(errors(&sim).is_empty());
+}
+
+#[test]
+fn poll_interval_is_respected() {
+    // Module docs: a poll reply is followed by the next request after the poll interval.
+    let mut sim = Sim::new(forced(Transport::Poll), Capabilities::ALL, 4);
+    sim.publish_every(SECOND, 6 * SECOND, 3);
+    sim.run_until(30_000);
+    let times: Vec<u64> = sim.connects.iter().map(|c| c.at.as_millis()).collect();
+    assert!(times.len() >= 5);
+    for pair in times.windows(2) {
+        assert_eq!(pair[1] - pair[0], 5010, "interval after each 10 ms reply");
+    }
+    assert!(errors(&sim).is_empty());
+    assert_eq!(sim.message_ids(), Sim::ids(1..=3));
+}
+
+#[test]
+fn gap_is_surfaced_and_the_next_request_resumes_from_its_cursor() {
+    // BRIEF "Gap": one message with event "gap" whose id is the cursor to continue from.
+    for transport in [Transport::Sse, Transport::LongPoll] {
+        let config = ClientConfig {
+            last_event_id: Some(String::from("2")),
+            ..forced(transport)
+        };
+        let mut sim = Sim::new(config, Capabilities::ALL, 6);
+        sim.log = (1..=10).map(|n| alloc::format!("m{n}")).collect();
+        sim.first_kept = 6;
+        sim.run_until(100);
+        assert_eq!(sim.connects[0].last_event_id.as_deref(), Some("2"));
+        let gaps: Vec<&ClientMessage> = sim
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                ClientEvent::Gap(message) => Some(message),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(gaps.len(), 1, "{transport}");
+        assert_eq!(gaps[0].id, "6");
+        assert_eq!(gaps[0].data, r#"{"channel":"c","missed":4}"#);
+        assert_eq!(
+            sim.message_ids(),
+            Sim::ids(7..=10),
+            "{transport}: no Message for the gap"
+        );
+        assert_eq!(sim.machine.last_event_id(), "10");
+    }
+}
+
+#[test]
+fn close_stops_everything() {
+    // CONFORMANCE.md §1: close() → CLOSED immediately; queued events are dropped.
+    let mut sim = Sim::with_defaults();
+    sim.publish_every(SECOND, SECOND, 5);
+    sim.run_until(2500);
+    sim.machine
+        .handle_message(sim.now, ClientMessage::new("99", "queued"));
+    sim.machine.close();
+    sim.drain();
+    assert_eq!(sim.disconnects.len(), 1, "the open stream is aborted");
+    sim.machine
+        .handle_message(sim.now, ClientMessage::new("100", "late"));
+    sim.machine.handle_timeout(sim.now);
+    sim.run_until(600_000);
+    assert_eq!(sim.connects.len(), 1);
+    assert_eq!(sim.machine.ready_state(), ReadyState::Closed);
+    assert_eq!(sim.machine.poll_timeout(), None);
+    assert_eq!(
+        sim.message_ids(),
+        Sim::ids(1..=2),
+        "queued and late messages are dropped"
+    );
+    assert!(
+        sim.events
+            .iter()
+            .all(|(_, e)| !matches!(e, ClientEvent::Closed { .. }))
+    );
+}
+
+#[test]
+fn stream_5xx_backs_off_and_503_honours_retry_after() {
+    // CONFORMANCE.md §4 "Errors and backoff": back off on 5xx; RFC 9110 Retry-After.
+    let mut sim = Sim::new(forced(Transport::Stream), Capabilities::ALL, 8);
+    sim.script.extend([
+        Behaviour::StatusRetryAfter(503, Duration::from_secs(20)),
+        Behaviour::Status(502),
+    ]);
+    sim.publish_every(60 * SECOND, SECOND, 2);
+    sim.run_until(90_000);
+    let errors = errors(&sim);
+    assert_eq!(
+        errors[0],
+        (10, Duration::from_secs(20), ErrorReason::Status(503))
+    );
+    assert_eq!(sim.connects[1].at.as_millis(), 20_010);
+    assert_eq!(errors[1].2, ErrorReason::Status(502));
+    assert!(
+        errors[1].1 <= Duration::from_millis(6000),
+        "second failure: ceiling 2 × 3000 ms"
+    );
+    assert_eq!(sim.message_ids(), Sim::ids(1..=2));
+    assert_eq!(
+        sim.machine.consecutive_failures(),
+        0,
+        "delivery resets the failures"
+    );
+}
+
+#[test]
+fn wrong_content_type_steps_down_after_two_failures() {
+    // Module docs: a 200 with a wrong type is a transport failure (not EventSource's fail).
+    let mut sim = Sim::with_defaults();
+    sim.set(Transport::Sse, Behaviour::WrongType);
+    sim.publish_every(20 * SECOND, SECOND, 2);
+    sim.run_until(30_000);
+    assert_eq!(
+        transports(&sim),
+        [Transport::Sse, Transport::Sse, Transport::Stream]
+    );
+    assert_eq!(sim.disconnects.len(), 2, "each wrong response is dropped");
+    assert_eq!(changes(&sim), [(Transport::Sse, Transport::Stream)]);
+    assert_eq!(sim.message_ids(), Sim::ids(1..=2));
+}
+
+#[test]
+fn connect_timeout_counts_as_failure_and_steps_down() {
+    // Module docs: no head within the connect timeout (15 s) is a failure.
+    let mut sim = Sim::with_defaults();
+    sim.set(Transport::Sse, Behaviour::Silent);
+    sim.run_until(60_000);
+    assert_eq!(
+        transports(&sim),
+        [Transport::Sse, Transport::Sse, Transport::Stream]
+    );
+    let errors = errors(&sim);
+    assert_eq!((errors[0].0, errors[0].2), (15_000, ErrorReason::Timeout));
+    let retry_at = sim.connects[1].at.as_millis();
+    assert_eq!(
+        retry_at,
+        15_000 + u64::try_from(errors[0].1.as_millis()).unwrap()
+    );
+    assert_eq!(sim.connects[2].at.as_millis(), retry_at + 15_000);
+    assert_eq!(sim.disconnects.len(), 2);
+}
+
+#[test]
+fn rejected_event_source_falls_to_stream_at_once_unless_forced() {
+    // CONFORMANCE.md §1: a native EventSource fails without telling why; the rung
+    // below sees the status. Forced, it follows EventSource and stays closed.
+    let mut sim = Sim::with_defaults();
+    sim.set(Transport::Sse, Behaviour::Rejected);
+    sim.run_until(1000);
+    assert_eq!(transports(&sim), [Transport::Sse, Transport::Stream]);
+    assert_eq!(sim.connects[1].at.as_millis(), 10);
+
+    let mut sim = Sim::new(forced(Transport::Sse), Capabilities::ALL, 1);
+    sim.set(Transport::Sse, Behaviour::Rejected);
+    sim.run_until(600_000);
+    assert_eq!(sim.connects.len(), 1);
+    assert_eq!(
+        sim.events.last().map(|(_, e)| e.clone()),
+        Some(ClientEvent::Closed {
+            reason: CloseReason::Rejected
+        })
+    );
+}
