@@ -9,6 +9,9 @@ use core::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures::StreamExt;
+use pushwire_core::multipart::{
+    Boundary, MultipartEncoder, MultipartEvent, MultipartParser, MultipartParserConfig,
+};
 use pushwire_core::sse::{self, SseEvent, SseParser, SseParserConfig};
 
 /// Network-sized pieces, as a socket would hand them over.
@@ -105,5 +108,82 @@ fn sse_encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sse_parse, sse_encode);
+/// A 5 MiB MJPEG-like stream: 100 frames of 50 KiB pseudo-random bytes, laid
+/// out as ffmpeg's `mpjpeg` muxer writes them.
+fn mjpeg_stream(with_length: bool) -> Vec<u8> {
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let mut frame = vec![0_u8; 50 * 1024];
+    let mut out = Vec::with_capacity(5 * 1024 * 1024 + 100 * 128);
+    out.extend_from_slice(b"--ffmpeg\r\n");
+    for _ in 0..100 {
+        for byte in &mut frame {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *byte = state as u8;
+        }
+        if with_length {
+            out.extend_from_slice(
+                format!(
+                    "Content-type: image/jpeg\r\nContent-length: {}\r\n\r\n",
+                    frame.len()
+                )
+                .as_bytes(),
+            );
+        } else {
+            out.extend_from_slice(b"Content-type: image/jpeg\r\n\r\n");
+        }
+        out.extend_from_slice(&frame);
+        out.extend_from_slice(b"\r\n--ffmpeg\r\n");
+    }
+    out
+}
+
+fn parse_multipart(boundary: &Boundary, bytes: &[u8]) -> usize {
+    let mut parser = MultipartParser::new(boundary, MultipartParserConfig::default());
+    let mut body_bytes = 0;
+    for chunk in bytes.chunks(64 * 1024) {
+        parser.push(chunk);
+        while let Some(event) = parser.poll_event() {
+            if let MultipartEvent::Part(part) = event.unwrap() {
+                body_bytes += part.body.len();
+            }
+        }
+    }
+    body_bytes
+}
+
+fn multipart(c: &mut Criterion) {
+    let boundary = Boundary::new("ffmpeg").unwrap();
+    let mut group = c.benchmark_group("multipart_parse");
+    for (name, input) in [
+        ("5MiB_with_content_length", mjpeg_stream(true)),
+        ("5MiB_boundary_scan", mjpeg_stream(false)),
+    ] {
+        assert_eq!(parse_multipart(&boundary, &input), 100 * 50 * 1024);
+        group.throughput(Throughput::Bytes(input.len() as u64));
+        group.bench_with_input(name, &input, |b, input| {
+            b.iter(|| parse_multipart(&boundary, black_box(input)));
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("multipart_encode");
+    let encoder = MultipartEncoder::new(Boundary::from_random([7; 16]));
+    let frame = vec![0x55_u8; 50 * 1024];
+    group.throughput(Throughput::Bytes(frame.len() as u64));
+    group.bench_function("50KiB_part", |b| {
+        let mut out = Vec::with_capacity(frame.len() + 256);
+        b.iter(|| {
+            out.clear();
+            encoder
+                .write_part(&mut out, "image/jpeg", &[], black_box(&frame))
+                .unwrap();
+            out.len()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sse_parse, sse_encode, multipart);
 criterion_main!(benches);

@@ -5,8 +5,10 @@
 //! and *from which cursor*; the driver does the I/O (EventSource, fetch, a
 //! hidden iframe, XHR) and hands the machine what happened: response heads,
 //! decoded messages, liveness, the end of a response, timer expiries. The
-//! machine is payload-agnostic: parsing SSE, NDJSON, forever-frame calls or
-//! long-poll replies is the driver's (or an adapter's) job.
+//! machine decodes the bodies a browser cannot: `stream` bytes (SSE or NDJSON,
+//! by content type) and long-poll / poll replies go to
+//! [`ClientMachine::handle_bytes`]; native EventSource events and
+//! forever-frame calls arrive decoded through [`ClientMachine::handle_message`].
 //!
 //! # Driving it
 //!
@@ -18,8 +20,9 @@
 //! 3. Drain [`ClientMachine::poll_event`] and hand the events to the app.
 //! 4. Arm one timer for [`ClientMachine::poll_timeout`].
 //! 5. On input call the matching `handle_*` (`handle_opened` when the
-//!    response head arrives, `handle_message` / `handle_activity` /
-//!    `handle_cursor` / `handle_retry` while the body flows, `handle_closed`
+//!    response head arrives, `handle_bytes` (or, for decoded events,
+//!    `handle_message` / `handle_activity` / `handle_cursor` /
+//!    `handle_retry`) while the body flows, `handle_closed`
 //!    when it ends, `handle_timeout` when the timer fires), then go to 2.
 //!
 //! ```
@@ -115,6 +118,10 @@ use alloc::{collections::VecDeque, string::String, vec, vec::Vec};
 use core::{fmt, str::FromStr, time::Duration};
 
 use crate::Timestamp;
+use crate::cursor::{self, Cursor};
+use crate::ndjson::{NdjsonParser, NdjsonParserConfig};
+use crate::sse::{SseEvent, SseParser, SseParserConfig};
+use crate::wire::{self, WireMessage};
 
 /// A way of receiving pushed messages, in the SDK's order of preference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -281,6 +288,36 @@ pub struct ClientConfig {
     pub failures_before_step_down: u32,
     /// Last event id to resume from on the first request. Default: `None`.
     pub last_event_id: Option<String>,
+    /// The subscription's channels, in the order of its URL. Messages that
+    /// arrive without a channel (native EventSource and `stream` SSE carry
+    /// none) are named by the one channel whose cursor position advanced.
+    /// Default: empty (such messages keep `channel: None`).
+    pub channels: Vec<String>,
+    /// Limits for the bodies the machine decodes itself
+    /// ([`ClientMachine::handle_bytes`]). Default: the parsers' defaults and
+    /// 8 MiB for one long-poll or poll reply.
+    pub body_limits: BodyLimits,
+}
+
+/// Limits for the bodies [`ClientMachine::handle_bytes`] decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Limits of the SSE parser (`stream` transport, `text/event-stream`).
+    pub sse: SseParserConfig,
+    /// Limits of the NDJSON parser (`stream` transport, `application/x-ndjson`).
+    pub ndjson: NdjsonParserConfig,
+    /// The largest long-poll or poll reply, in bytes.
+    pub max_reply_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            sse: SseParserConfig::default(),
+            ndjson: NdjsonParserConfig::default(),
+            max_reply_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for ClientConfig {
@@ -296,6 +333,8 @@ impl Default for ClientConfig {
             poll_interval: Duration::from_secs(5),
             failures_before_step_down: 2,
             last_event_id: None,
+            channels: Vec::new(),
+            body_limits: BodyLimits::default(),
         }
     }
 }
@@ -366,6 +405,17 @@ impl ClientMessage {
     }
 }
 
+impl From<WireMessage> for ClientMessage {
+    fn from(message: WireMessage) -> Self {
+        Self {
+            id: message.id,
+            event: message.event,
+            channel: Some(message.channel),
+            data: message.data,
+        }
+    }
+}
+
 /// The head of a response, for [`ClientMachine::handle_response`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResponseHead<'a> {
@@ -410,6 +460,9 @@ pub enum ErrorReason {
     Stalled,
     /// The user agent failed a native EventSource without a status.
     Rejected,
+    /// The body broke its format (a line over the limit, a reply that is not
+    /// the long-poll JSON): the connection is dropped and retried.
+    Malformed,
 }
 
 /// Why the machine closed for good, in [`ClientEvent::Closed`].
@@ -593,8 +646,42 @@ pub struct ClientMachine {
     failures: u32,
     stalled: u8,
     rng: SplitMix64,
+    body: Body,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ClientEvent>,
+}
+
+/// The decoder of the open connection's body, for [`ClientMachine::handle_bytes`].
+#[derive(Clone, Debug)]
+enum Body {
+    /// The driver decodes (native EventSource, forever-frame calls).
+    Driver,
+    /// `stream` carrying `text/event-stream`.
+    Sse(SseParser),
+    /// `stream` carrying `application/x-ndjson`.
+    Ndjson(NdjsonParser),
+    /// A long-poll or poll reply, decoded when it ends.
+    Reply(Vec<u8>),
+}
+
+impl Body {
+    fn for_response(transport: Transport, content_type: &str, limits: &BodyLimits) -> Self {
+        match transport {
+            Transport::Stream if essence_is(content_type, "text/event-stream") => {
+                Self::Sse(SseParser::new(limits.sse))
+            }
+            Transport::Stream => Self::Ndjson(NdjsonParser::new(limits.ndjson)),
+            Transport::LongPoll | Transport::Poll => Self::Reply(Vec::new()),
+            Transport::Sse | Transport::Iframe => Self::Driver,
+        }
+    }
+}
+
+fn essence_is(content_type: &str, essence: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|found| found.trim().eq_ignore_ascii_case(essence))
 }
 
 impl ClientMachine {
@@ -630,6 +717,7 @@ impl ClientMachine {
             failures: 0,
             stalled: 0,
             rng: SplitMix64(seed),
+            body: Body::Driver,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -720,6 +808,8 @@ impl ClientMachine {
                     deadline,
                     delivered: false,
                 };
+                self.body =
+                    Body::for_response(self.transport, head.content_type, &self.config.body_limits);
                 self.announce();
             }
             Verdict::NoData => {
@@ -745,9 +835,12 @@ impl ClientMachine {
     /// Updates the last event id to `message.id`, counts as activity, and
     /// surfaces the message ([`ClientEvent::Gap`] for event type `gap`).
     /// Ignored unless the connection is open.
-    pub fn handle_message(&mut self, now: Timestamp, message: ClientMessage) {
+    pub fn handle_message(&mut self, now: Timestamp, mut message: ClientMessage) {
         if !matches!(self.phase, Phase::Open { .. }) {
             return;
+        }
+        if message.channel.is_none() {
+            message.channel = self.channel_between(&message.id);
         }
         self.delivered(now);
         self.last_event_id.clone_from(&message.id);
@@ -756,6 +849,113 @@ impl ClientMachine {
         } else {
             ClientEvent::Message(message)
         });
+    }
+
+    /// Feed body bytes of the open connection that the machine decodes
+    /// itself: `stream` (SSE or NDJSON, by the response's content type) and
+    /// the long-poll / poll replies (decoded when [`Self::handle_closed`]
+    /// reports the end). Native EventSource and forever-frame drivers report
+    /// decoded messages with [`Self::handle_message`] instead.
+    ///
+    /// Bytes count as activity. A body that breaks its format drops the
+    /// connection ([`Transmit::Disconnect`]) and counts as a failure
+    /// ([`ErrorReason::Malformed`]).
+    pub fn handle_bytes(&mut self, now: Timestamp, bytes: &[u8]) {
+        if !matches!(self.phase, Phase::Open { .. }) {
+            return;
+        }
+        self.delivered(now);
+        let fits = match &mut self.body {
+            Body::Driver => true,
+            Body::Sse(parser) => {
+                parser.push(bytes);
+                true
+            }
+            Body::Ndjson(parser) => {
+                parser.push(bytes);
+                true
+            }
+            Body::Reply(buffer) => {
+                let fits = buffer.len().saturating_add(bytes.len())
+                    <= self.config.body_limits.max_reply_bytes;
+                if fits {
+                    buffer.extend_from_slice(bytes);
+                }
+                fits
+            }
+        };
+        if !fits || !self.drain_body(now) {
+            self.malformed(now);
+        }
+    }
+
+    /// Hand every complete item of a streaming body to the machine; false
+    /// when the body broke its format.
+    fn drain_body(&mut self, now: Timestamp) -> bool {
+        loop {
+            match &mut self.body {
+                Body::Sse(parser) => match parser.poll_event() {
+                    None => {
+                        // An `id` dispatched without data still moves the cursor.
+                        if parser.last_event_id() != self.last_event_id {
+                            let id = String::from(parser.last_event_id());
+                            self.handle_cursor(now, &id);
+                        }
+                        return true;
+                    }
+                    Some(Ok(SseEvent::Message(message))) => self.handle_message(
+                        now,
+                        ClientMessage::new(message.last_event_id, message.data)
+                            .with_event(message.event),
+                    ),
+                    Some(Ok(SseEvent::Retry(millis))) => self.handle_retry(now, millis),
+                    Some(Err(_)) => return false,
+                },
+                Body::Ndjson(parser) => match parser.poll_event() {
+                    None => return true,
+                    Some(Ok(message)) => self.handle_message(now, message.into()),
+                    Some(Err(_)) => return false,
+                },
+                Body::Driver | Body::Reply(_) => return true,
+            }
+        }
+    }
+
+    /// The body ended cleanly: decode a poll reply. False when it was
+    /// malformed (the machine has already acted on it).
+    fn finish_body(&mut self, now: Timestamp) -> bool {
+        let reply = match core::mem::replace(&mut self.body, Body::Driver) {
+            Body::Reply(bytes) if matches!(self.phase, Phase::Open { .. }) => {
+                wire::decode_longpoll_reply(&bytes)
+            }
+            _ => return true,
+        };
+        let Ok(reply) = reply else {
+            self.malformed(now);
+            return false;
+        };
+        for message in reply.messages {
+            self.handle_message(now, message.into());
+        }
+        self.handle_cursor(now, &reply.cursor);
+        true
+    }
+
+    fn malformed(&mut self, now: Timestamp) {
+        self.body = Body::Driver;
+        self.fail(now, ErrorReason::Malformed, None, true);
+    }
+
+    /// The subscribed channel whose position moved between the last event
+    /// id and `next_id`.
+    fn channel_between(&self, next_id: &str) -> Option<String> {
+        if let [only] = self.config.channels.as_slice() {
+            return Some(only.clone());
+        }
+        let previous = Cursor::parse(&self.last_event_id).ok()?;
+        let next = Cursor::parse(next_id).ok()?;
+        let index = cursor::advanced_channel(&previous, &next)?;
+        self.config.channels.get(index).cloned()
     }
 
     /// Report that bytes arrived on the open connection (a heartbeat, a
@@ -787,6 +987,10 @@ impl ClientMachine {
     ///
     /// Ignored when no connection is outstanding.
     pub fn handle_closed(&mut self, now: Timestamp, reason: EndReason) {
+        if reason == EndReason::Ended && !self.finish_body(now) {
+            return;
+        }
+        self.body = Body::Driver;
         let delivered = match self.phase {
             Phase::Connecting { .. } => false,
             Phase::Open { delivered, .. } => delivered,

@@ -513,3 +513,151 @@ fn rejected_event_source_falls_to_stream_at_once_unless_forced() {
         })
     );
 }
+
+// ---- bodies the machine decodes itself (`handle_bytes`) ----
+
+mod bodies {
+    use super::*;
+    use crate::Timestamp;
+    use crate::client::{ClientMachine, Transmit};
+
+    fn at(millis: u64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    fn open(config: ClientConfig, content_type: &str) -> ClientMachine {
+        let mut machine = ClientMachine::new(config, Capabilities::ALL, 1, at(0)).unwrap();
+        assert!(matches!(
+            machine.poll_transmit(),
+            Some(Transmit::Connect { .. })
+        ));
+        machine.handle_opened(at(1), 200, content_type);
+        assert!(matches!(
+            machine.poll_event(),
+            Some(ClientEvent::Open { .. })
+        ));
+        machine
+    }
+
+    fn drained(machine: &mut ClientMachine) -> Vec<ClientEvent> {
+        core::iter::from_fn(|| machine.poll_event()).collect()
+    }
+
+    #[test]
+    fn stream_sse_bytes_are_parsed_in_any_chunking_with_retry_and_ids() {
+        // DESIGN.md: the `stream` transport's SSE bytes are parsed by core.
+        let body = b"retry: 500\n\nid: 7.1\nevent: price\ndata: a\ndata: b\n\n: hb\n\nid: 7.2\n\n";
+        for cut in 0..body.len() {
+            let mut machine = open(
+                forced(Transport::Stream),
+                "text/event-stream; charset=utf-8",
+            );
+            machine.handle_bytes(at(2), &body[..cut]);
+            machine.handle_bytes(at(3), &body[cut..]);
+            let events = drained(&mut machine);
+            assert_eq!(
+                events,
+                vec![ClientEvent::Message(
+                    ClientMessage::new("7.1", "a\nb").with_event("price")
+                )],
+                "cut at {cut}"
+            );
+            // An id dispatched without data still moves the resume point.
+            assert_eq!(machine.last_event_id(), "7.2");
+            assert_eq!(machine.reconnection_time(), Duration::from_millis(500));
+        }
+    }
+
+    #[test]
+    fn stream_ndjson_lines_carry_their_channel() {
+        let mut machine = open(forced(Transport::Stream), "application/x-ndjson");
+        machine.handle_bytes(
+            at(2),
+            b"{\"id\":\"7.1.0\",\"channel\":\"chat\",\"data\":\"hi\"}\n\n{\"id\":",
+        );
+        machine.handle_bytes(
+            at(3),
+            b"\"7.1.1\",\"channel\":\"news\",\"event\":\"gap\",\"data\":\"{}\"}\n",
+        );
+        assert_eq!(
+            drained(&mut machine),
+            vec![
+                ClientEvent::Message(ClientMessage::new("7.1.0", "hi").with_channel("chat")),
+                ClientEvent::Gap(
+                    ClientMessage::new("7.1.1", "{}")
+                        .with_event("gap")
+                        .with_channel("news")
+                ),
+            ]
+        );
+        assert_eq!(machine.last_event_id(), "7.1.1");
+    }
+
+    #[test]
+    fn long_poll_reply_is_decoded_when_it_ends_and_its_cursor_is_the_next_request() {
+        let mut machine = open(forced(Transport::LongPoll), "application/json");
+        let reply = br#"{"cursor":"7.2","messages":[{"id":"7.1","channel":"c","data":"one"},{"id":"7.2","channel":"c","data":"two"}]}"#;
+        let (head, tail) = reply.split_at(20);
+        machine.handle_bytes(at(2), head);
+        machine.handle_bytes(at(3), tail);
+        assert!(
+            drained(&mut machine).is_empty(),
+            "nothing before the reply ends"
+        );
+        machine.handle_closed(at(4), crate::client::EndReason::Ended);
+        assert_eq!(
+            drained(&mut machine),
+            vec![
+                ClientEvent::Message(ClientMessage::new("7.1", "one").with_channel("c")),
+                ClientEvent::Message(ClientMessage::new("7.2", "two").with_channel("c")),
+            ]
+        );
+        assert_eq!(
+            machine.poll_transmit(),
+            Some(Transmit::Connect {
+                transport: Transport::LongPoll,
+                last_event_id: Some(String::from("7.2")),
+                attempt: 0,
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_drop_the_connection_and_retry() {
+        let mut config = forced(Transport::LongPoll);
+        config.body_limits.max_reply_bytes = 16;
+        let mut machine = open(config, "application/json");
+        machine.handle_bytes(at(2), b"{\"cursor\":\"7.2\",\"messages\":[]}");
+        assert_eq!(machine.poll_transmit(), Some(Transmit::Disconnect));
+        assert!(drained(&mut machine).iter().any(|event| matches!(
+            event,
+            ClientEvent::Error {
+                reason: ErrorReason::Malformed,
+                ..
+            }
+        )));
+
+        let mut machine = open(forced(Transport::LongPoll), "application/json");
+        machine.handle_bytes(at(2), b"<html>proxy error</html>");
+        machine.handle_closed(at(3), crate::client::EndReason::Ended);
+        assert_eq!(machine.poll_transmit(), Some(Transmit::Disconnect));
+        assert_eq!(machine.ready_state(), ReadyState::Connecting);
+    }
+
+    #[test]
+    fn sse_messages_are_named_by_the_channel_whose_position_advanced() {
+        let mut config = forced(Transport::Sse);
+        config.channels = vec![String::from("chat"), String::from("news")];
+        config.last_event_id = Some(String::from("7.1.4"));
+        let mut machine = open(config, "text/event-stream");
+        machine.handle_message(at(2), ClientMessage::new("7.1.5", "n1"));
+        machine.handle_message(at(3), ClientMessage::new("7.2.5", "c2"));
+        assert_eq!(
+            drained(&mut machine),
+            vec![
+                ClientEvent::Message(ClientMessage::new("7.1.5", "n1").with_channel("news")),
+                ClientEvent::Message(ClientMessage::new("7.2.5", "c2").with_channel("chat")),
+            ]
+        );
+    }
+}
