@@ -925,7 +925,9 @@ impl ClientMachine {
     /// malformed (the machine has already acted on it).
     fn finish_body(&mut self, now: Timestamp) -> bool {
         let reply = match core::mem::replace(&mut self.body, Body::Driver) {
-            Body::Reply(bytes) if matches!(self.phase, Phase::Open { .. }) => {
+            // An empty body is "nothing new" (or a driver that decoded the
+            // reply itself and reported it with `handle_message`).
+            Body::Reply(bytes) if !bytes.is_empty() && matches!(self.phase, Phase::Open { .. }) => {
                 wire::decode_longpoll_reply(&bytes)
             }
             _ => return true,
