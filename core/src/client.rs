@@ -667,7 +667,9 @@ enum Body {
 impl Body {
     fn for_response(transport: Transport, content_type: &str, limits: &BodyLimits) -> Self {
         match transport {
-            Transport::Stream if essence_is(content_type, "text/event-stream") => {
+            // `sse` too: a driver without a native EventSource (the CLI)
+            // feeds the raw bytes; a browser driver reports decoded events.
+            Transport::Sse | Transport::Stream if essence_is(content_type, "text/event-stream") => {
                 Self::Sse(SseParser::new(limits.sse))
             }
             Transport::Stream => Self::Ndjson(NdjsonParser::new(limits.ndjson)),
@@ -852,7 +854,8 @@ impl ClientMachine {
     }
 
     /// Feed body bytes of the open connection that the machine decodes
-    /// itself: `stream` (SSE or NDJSON, by the response's content type) and
+    /// itself: `sse` and `stream` (SSE or NDJSON, by the response's content
+    /// type; a driver without a native EventSource, like the CLI) and
     /// the long-poll / poll replies (decoded when [`Self::handle_closed`]
     /// reports the end). Native EventSource and forever-frame drivers report
     /// decoded messages with [`Self::handle_message`] instead.
