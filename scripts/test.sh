@@ -16,6 +16,11 @@ rustup toolchain install "$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.t
   --profile minimal --component rustfmt,clippy >/dev/null
 rustup target add wasm32-unknown-unknown wasm32-wasip2 wasm32v1-none >/dev/null
 
+step "tools the tests use as real clients (curl)"
+if ! command -v curl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq curl; else sudo apt-get install -y -qq curl; fi
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -29,8 +34,8 @@ cargo build -p pushwire-core --no-default-features --target wasm32-unknown-unkno
 step "tests"
 cargo test --workspace
 
-step "benchmarks compile (run them with: cargo bench -p pushwire-core)"
-cargo bench -p pushwire-core --no-run
+step "the edge guests are clean for their wasm target"
+cargo clippy --target wasm32-wasip2 -p pushwire-edge -p pushwire-edge-example -p pushwire-edge-testguest -- -D warnings
 
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

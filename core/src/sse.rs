@@ -152,6 +152,21 @@ pub fn encode_id(out: &mut Vec<u8>, id: &str) -> Result<(), SseEncodeError> {
     Ok(())
 }
 
+/// Append an `id:` line and the blank line that dispatches it: clients take
+/// it as their last event id without firing any event (the data buffer is
+/// empty, CONFORMANCE.md §1 "Dispatch" step 1 and 2).
+///
+/// A server opens a stream with it so that a client which reconnects before
+/// its first message resumes from where it subscribed.
+///
+/// # Errors
+/// As [`encode_id`]; nothing is written then.
+pub fn encode_cursor(out: &mut Vec<u8>, id: &str) -> Result<(), SseEncodeError> {
+    encode_id(out, id)?;
+    out.push(b'\n');
+    Ok(())
+}
+
 /// Append the body of an event: `event:` line, `data:` lines and the blank line.
 ///
 /// `event` of `None` or `Some("")` writes no `event:` line (clients then use

@@ -889,3 +889,19 @@ fn display_messages_name_the_limit() {
         "SSE event data larger than the limit of 5 bytes"
     );
 }
+
+#[test]
+fn encoded_cursor_sets_last_event_id_without_firing_an_event() {
+    // CONFORMANCE.md §1 "Dispatch": the id is copied even when nothing is dispatched.
+    let mut wire = Vec::new();
+    encode_cursor(&mut wire, "7.3").unwrap();
+    assert_eq!(wire, b"id: 7.3\n\n");
+    let mut parser = SseParser::default();
+    parser.push(&wire);
+    assert!(parser.poll_event().is_none());
+    assert_eq!(parser.last_event_id(), "7.3");
+    assert_eq!(
+        encode_cursor(&mut wire, "a\nb"),
+        Err(SseEncodeError::IdContainsLineBreak)
+    );
+}

@@ -1,0 +1,694 @@
+//! The default edge policy: what a subscribe or publish request may do, and
+//! the bytes of every transport, built from `pushwire-core`.
+//!
+//! Plain functions over the WIT types of `crate::bindings`, so they run (and
+//! are tested) natively as well as inside the component. A replacement module
+//! reuses them by including this file (`#[path]`, as `host/edge-example`
+//! does) and adding its own rules before or after them: a component crate
+//! cannot link another component crate's rlib, whose world exports would
+//! collide with its own.
+//!
+//! Nothing here frames a protocol by hand: SSE, NDJSON, the forever frame,
+//! multipart and the long-poll JSON all come from `pushwire-core`.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use pushwire_core::cursor::Cursor;
+use pushwire_core::frame::{self, CallbackName, FrameConfig, FrameEncoder};
+use pushwire_core::hub::{HubError, validate_channel_name, validate_event_name};
+use pushwire_core::multipart::{Boundary, MultipartEncoder};
+use pushwire_core::wire::{self, DEFAULT_EVENT, WireMessageRef};
+use pushwire_core::{ndjson, sse};
+
+use crate::bindings::{Message, Publish, Refusal, Request, ResponseHead, Subscription, Transport};
+
+/// Most channels one subscription may name (the hub has its own limit too).
+pub const MAX_CHANNELS: usize = 16;
+
+/// Largest publish body accepted, in bytes (1 MiB; the host has its own limit too).
+pub const MAX_PUBLISH_BYTES: u64 = 1 << 20;
+
+/// The one multipart boundary token of every multipart response.
+///
+/// The edge has no randomness (it imports nothing) and its instances are
+/// interchangeable, so the boundary is a constant rather than a token per
+/// stream. It is public (it is in every Content-Type), so a payload that
+/// contains `--` followed by it cannot travel on the multipart transport:
+/// [`frame`] refuses it (the host skips that message for multipart
+/// subscribers and logs why) instead of letting it forge a part.
+pub const MULTIPART_BOUNDARY: &str = "pushwire-4c1e9a7f3b6d2e80a5f1c7d39b2e6a04";
+
+/// Every transport with its name in `?transport=`, in the order of the WIT enum.
+pub const TRANSPORTS: [(&str, Transport); 6] = [
+    ("sse", Transport::Sse),
+    ("stream", Transport::Stream),
+    ("multipart", Transport::Multipart),
+    ("iframe", Transport::Iframe),
+    ("longpoll", Transport::Longpoll),
+    ("poll", Transport::Poll),
+];
+
+/// Media types in `Accept` that select a transport when `?transport=` is absent.
+pub const ACCEPT_TYPES: [(&str, Transport); 5] = [
+    ("text/event-stream", Transport::Sse),
+    ("application/x-ndjson", Transport::Stream),
+    ("multipart/x-mixed-replace", Transport::Multipart),
+    ("text/html", Transport::Iframe),
+    ("application/json", Transport::Longpoll),
+];
+
+/// Query parameters that carry a resume cursor, after the `Last-Event-ID` header.
+pub const CURSOR_PARAMS: [&str; 3] = ["since", "last_event_id", "lastEventId"];
+
+/// Longest piece of user input quoted back in a refusal, in characters.
+const SHOWN_CHARS: usize = 80;
+
+/// Decide what a subscribe request (`GET /sub/{channels}`) gets, or refuse it.
+///
+/// Channels are percent-decoded, split on `,` and checked with the hub's
+/// naming rule; the transport comes from `?transport=`, else from `Accept`
+/// ([`negotiate`]); the cursor from `Last-Event-ID`, else `?since=` (or
+/// `?last_event_id=`, `?lastEventId=`; an empty value counts as absent), and
+/// must parse as a hub cursor; the forever frame's `?callback=` must be a
+/// JavaScript name (default `pushwireFrame`).
+///
+/// # Errors
+/// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
+/// channel list, transport, cursor or callback, each with a sentence.
+pub fn route(req: &Request) -> Result<Subscription, Refusal> {
+    let Some(list) = req.path.strip_prefix("/sub/") else {
+        return Err(not_found(&req.path));
+    };
+    if req.method != "GET" {
+        return Err(refuse(
+            405,
+            format!(
+                "{} is not allowed on {}: subscribe with GET.",
+                shown(&req.method),
+                shown(&req.path)
+            ),
+        ));
+    }
+    let channels = channel_list(list)?;
+    let transport = match query_param(&req.query, "transport")? {
+        Some(name) => parse_transport(&name).ok_or_else(|| {
+            refuse(
+                400,
+                format!(
+                    "Unknown transport {:?}: use one of sse, stream, multipart, iframe, longpoll, poll.",
+                    shown(&name)
+                ),
+            )
+        })?,
+        None => negotiate(header(req, "accept")),
+    };
+    let cursor = resume_cursor(req)?;
+    let callback = match transport {
+        Transport::Iframe => Some(callback(req)?),
+        _ => None,
+    };
+    Ok(Subscription {
+        channels,
+        transport,
+        cursor,
+        callback,
+    })
+}
+
+/// The status, headers and preamble of an allowed subscription.
+///
+/// Every response gets its `content-type`; streams get
+/// `cache-control: no-cache, no-transform` and `x-accel-buffering: no` (so
+/// nginx does not buffer them), polls `cache-control: no-store`. Preambles:
+/// SSE a `: ok` comment (bytes at once, so clients and proxies see the stream
+/// is alive), multipart its first delimiter, the forever frame its padded
+/// document head calling back `sub.callback` (an invalid name falls back to
+/// the default, as `route` never returns one) and a 128 KiB byte budget.
+pub fn open(sub: &Subscription) -> ResponseHead {
+    let mut preamble = Vec::new();
+    let mut byte_budget = None;
+    let content_type = match sub.transport {
+        Transport::Sse => {
+            sse::encode_comment(&mut preamble, "ok");
+            // The subscriber's starting position: a client that reconnects
+            // before its first message resumes here, and an SDK can tell
+            // which channel each later message advanced.
+            if let Some(cursor) = &sub.cursor {
+                // A cursor that cannot be an id is simply not announced.
+                let _ = sse::encode_cursor(&mut preamble, cursor);
+            }
+            "text/event-stream; charset=utf-8".to_owned()
+        }
+        Transport::Stream => "application/x-ndjson; charset=utf-8".to_owned(),
+        Transport::Multipart => {
+            let encoder = multipart_encoder();
+            encoder.write_start(&mut preamble);
+            encoder.content_type()
+        }
+        Transport::Iframe => {
+            let config = FrameConfig {
+                callback: sub
+                    .callback
+                    .as_deref()
+                    .and_then(|name| CallbackName::new(name).ok())
+                    .unwrap_or_default(),
+                ..FrameConfig::default()
+            };
+            FrameEncoder::start(&config, &mut preamble);
+            byte_budget = Some(config.byte_budget);
+            "text/html; charset=utf-8".to_owned()
+        }
+        Transport::Longpoll | Transport::Poll => "application/json".to_owned(),
+    };
+    let mut headers = Vec::with_capacity(4);
+    headers.push(("content-type".to_owned(), content_type));
+    match sub.transport {
+        Transport::Longpoll | Transport::Poll => {
+            headers.push(("cache-control".to_owned(), "no-store".to_owned()));
+        }
+        Transport::Multipart => {
+            // CONFORMANCE.md §2 "Encoder rules": camera viewers also expect
+            // no-store and the HTTP/1.0 `pragma`.
+            headers.push((
+                "cache-control".to_owned(),
+                "no-cache, no-store, no-transform".to_owned(),
+            ));
+            headers.push(("pragma".to_owned(), "no-cache".to_owned()));
+            headers.push(("x-accel-buffering".to_owned(), "no".to_owned()));
+        }
+        Transport::Sse | Transport::Stream | Transport::Iframe => {
+            headers.push((
+                "cache-control".to_owned(),
+                "no-cache, no-transform".to_owned(),
+            ));
+            headers.push(("x-accel-buffering".to_owned(), "no".to_owned()));
+        }
+    }
+    ResponseHead {
+        status: 200,
+        headers,
+        preamble,
+        byte_budget,
+    }
+}
+
+/// Frame one message for a streaming transport; the bytes go to every subscriber.
+///
+/// SSE: an event with `id`, `event` (unless `message`) and the data split
+/// into `data:` lines. Stream: one NDJSON line. Forever frame: one
+/// `<script>` call (escaped so no payload can end it). Multipart: one part
+/// whose type is sniffed ([`sniff_content_type`]), with `X-Pushwire-Id`,
+/// `X-Pushwire-Channel` and (unless `message`) `X-Pushwire-Event` headers.
+///
+/// # Errors
+/// A sentence saying why this message cannot travel on `transport`: data
+/// that is not UTF-8 on a text transport, an id or event SSE cannot carry, a
+/// payload holding the multipart boundary, or a poll transport (those are
+/// framed whole with [`frame_reply`]).
+pub fn frame(transport: Transport, msg: &Message) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(msg.data.len() + 128);
+    match transport {
+        Transport::Sse => {
+            let data = text_of(transport, msg)?;
+            let event =
+                (msg.event != DEFAULT_EVENT && !msg.event.is_empty()).then_some(msg.event.as_str());
+            sse::encode_event(&mut out, Some(&msg.id), event, data).map_err(|err| {
+                format!(
+                    "message {:?} on channel {:?} cannot be sent as SSE: {err}",
+                    shown(&msg.id),
+                    shown(&msg.channel)
+                )
+            })?;
+        }
+        Transport::Stream => ndjson::encode_message(wire_message(transport, msg)?, &mut out),
+        Transport::Iframe => frame::encode_message(wire_message(transport, msg)?, &mut out),
+        Transport::Multipart => {
+            let mut headers = Vec::with_capacity(3);
+            headers.push(("X-Pushwire-Id", msg.id.as_str()));
+            headers.push(("X-Pushwire-Channel", msg.channel.as_str()));
+            if msg.event != DEFAULT_EVENT && !msg.event.is_empty() {
+                headers.push(("X-Pushwire-Event", msg.event.as_str()));
+            }
+            multipart_encoder()
+                .write_part(&mut out, sniff_content_type(&msg.data), &headers, &msg.data)
+                .map_err(|err| {
+                    format!(
+                        "message {:?} on channel {:?} cannot be sent as a multipart part: {err}",
+                        shown(&msg.id),
+                        shown(&msg.channel)
+                    )
+                })?;
+        }
+        Transport::Longpoll | Transport::Poll => {
+            return Err(format!(
+                "{} replies are framed whole with frame-reply, not message by message",
+                transport_name(transport)
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The whole body of a long-poll or poll reply: `{"cursor":…,"messages":[…]}`.
+///
+/// # Errors
+/// A sentence if `transport` is a streaming one, or a message's data is not
+/// UTF-8 (JSON carries text only).
+pub fn frame_reply(
+    transport: Transport,
+    cursor: &str,
+    msgs: &[Message],
+) -> Result<Vec<u8>, String> {
+    if !matches!(transport, Transport::Longpoll | Transport::Poll) {
+        return Err(format!(
+            "{} is a streaming transport: frame its messages one by one with frame",
+            transport_name(transport)
+        ));
+    }
+    let mut parts = Vec::with_capacity(msgs.len());
+    let mut size = cursor.len() + 32;
+    for msg in msgs {
+        // A message that cannot travel as JSON text (binary data) is left
+        // out; the reply's cursor still moves past it, so a poller is never
+        // stuck on it. Streams skip it the same way (`frame` refuses it).
+        if let Ok(part) = wire_message(transport, msg) {
+            parts.push(part);
+            size += msg.data.len() + msg.id.len() + msg.channel.len() + 48;
+        }
+    }
+    let mut out = Vec::with_capacity(size);
+    wire::encode_longpoll_reply(cursor, parts, &mut out);
+    Ok(out)
+}
+
+/// The bytes that keep an idle stream alive: SSE `:` comment, an empty NDJSON
+/// line, the forever frame's empty call; nothing for multipart and polls.
+pub fn heartbeat(transport: Transport) -> Vec<u8> {
+    let mut out = Vec::new();
+    match transport {
+        Transport::Sse => sse::encode_heartbeat(&mut out),
+        Transport::Stream => ndjson::encode_heartbeat(&mut out),
+        Transport::Iframe => out.extend_from_slice(frame::HEARTBEAT),
+        Transport::Multipart | Transport::Longpoll | Transport::Poll => {}
+    }
+    out
+}
+
+/// The bytes that end a stream in order: the forever frame's `</body></html>`,
+/// the multipart close delimiter; nothing for the others.
+pub fn end(transport: Transport) -> Vec<u8> {
+    let mut out = Vec::new();
+    match transport {
+        Transport::Iframe => out.extend_from_slice(frame::END),
+        Transport::Multipart => multipart_encoder().write_close(&mut out),
+        Transport::Sse | Transport::Stream | Transport::Longpoll | Transport::Poll => {}
+    }
+    out
+}
+
+/// Decide whether a publish request (`POST /pub/{channel}`) may go ahead.
+///
+/// The channel is percent-decoded and checked with the hub's naming rule; the
+/// event name comes from `?event=`, else the `x-pushwire-event` header, else
+/// `message`, and must pass the hub's event rule (`gap` is reserved).
+///
+/// # Errors
+/// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
+/// channel or event name, 413 for a body over [`MAX_PUBLISH_BYTES`].
+pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> {
+    let Some(raw) = req.path.strip_prefix("/pub/") else {
+        return Err(not_found(&req.path));
+    };
+    if req.method != "POST" {
+        return Err(refuse(
+            405,
+            format!(
+                "{} is not allowed on {}: publish with POST (the body is the message).",
+                shown(&req.method),
+                shown(&req.path)
+            ),
+        ));
+    }
+    let channel = percent_decode(raw, false).map_err(|err| refuse(400, err.sentence("path")))?;
+    if channel.contains(',') {
+        return Err(refuse(
+            400,
+            format!(
+                "{:?} names several channels: publish to one channel at a time.",
+                shown(&channel)
+            ),
+        ));
+    }
+    check_channel(&channel)?;
+    let event = match query_param(&req.query, "event")? {
+        Some(event) => event,
+        None => header(req, "x-pushwire-event")
+            .unwrap_or(DEFAULT_EVENT)
+            .to_owned(),
+    };
+    validate_event_name(&event).map_err(|err| {
+        refuse(
+            400,
+            format!("The event name {:?} is not allowed: {err}.", shown(&event)),
+        )
+    })?;
+    if body_len > MAX_PUBLISH_BYTES {
+        return Err(refuse(
+            413,
+            format!(
+                "The message is {body_len} bytes, more than the limit of {MAX_PUBLISH_BYTES} bytes (1 MiB): send less data per message."
+            ),
+        ));
+    }
+    Ok(Publish { channel, event })
+}
+
+/// The transport a request's `Accept` header asks for; SSE when it names none.
+///
+/// Of the media types in [`ACCEPT_TYPES`] (matched without parameters,
+/// case-insensitively) the one with the highest `q` wins, the first listed
+/// on a tie; `q=0` rules a type out and wildcards select nothing.
+pub fn negotiate(accept: Option<&str>) -> Transport {
+    let mut best: Option<(u16, Transport)> = None;
+    for range in accept.unwrap_or_default().split(',') {
+        let mut params = range.split(';');
+        let media = params.next().unwrap_or_default().trim();
+        let Some(&(_, transport)) = ACCEPT_TYPES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(media))
+        else {
+            continue;
+        };
+        let quality = params
+            .filter_map(|param| param.split_once('='))
+            .find(|(key, _)| key.trim().eq_ignore_ascii_case("q"))
+            .map_or(1000, |(_, value)| parse_quality(value.trim()));
+        if quality > 0 && best.is_none_or(|(best_quality, _)| quality > best_quality) {
+            best = Some((quality, transport));
+        }
+    }
+    best.map_or(Transport::Sse, |(_, transport)| transport)
+}
+
+/// The name of `transport` in `?transport=`.
+pub fn transport_name(transport: Transport) -> &'static str {
+    TRANSPORTS
+        .iter()
+        .find(|(_, t)| *t == transport)
+        .map_or("sse", |(name, _)| name)
+}
+
+/// The transport named `name` in `?transport=` (exact, lower case).
+pub fn parse_transport(name: &str) -> Option<Transport> {
+    TRANSPORTS
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, transport)| *transport)
+}
+
+/// The part type of a multipart payload: `image/jpeg` for JPEG's magic bytes
+/// (exactly that, as ffmpeg requires), text for UTF-8, else octet-stream.
+pub fn sniff_content_type(data: &[u8]) -> &'static str {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if core::str::from_utf8(data).is_ok() {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// Why percent-decoding failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A `%` not followed by two hex digits, at this byte offset.
+    BadEscape(usize),
+    /// The decoded bytes are not UTF-8.
+    NotUtf8,
+}
+
+impl DecodeError {
+    /// A refusal sentence about `what` (`path`, or a query parameter).
+    fn sentence(self, what: &str) -> String {
+        match self {
+            Self::BadEscape(at) => format!(
+                "The {what} has a bad percent-escape at byte {at}: write % followed by two hex digits."
+            ),
+            Self::NotUtf8 => format!("The {what} decodes to bytes that are not UTF-8 text."),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadEscape(at) => write!(f, "bad percent-escape at byte {at}"),
+            Self::NotUtf8 => f.write_str("percent-decoded bytes are not UTF-8"),
+        }
+    }
+}
+
+/// Percent-decode `text`; `plus_as_space` for query strings (form encoding).
+///
+/// # Errors
+/// [`DecodeError`] for a `%` without two hex digits or a result that is not UTF-8.
+pub fn percent_decode(text: &str, plus_as_space: bool) -> Result<String, DecodeError> {
+    if !text
+        .bytes()
+        .any(|b| b == b'%' || (plus_as_space && b == b'+'))
+    {
+        return Ok(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'%' => {
+                let high = bytes.get(at + 1).and_then(|&b| hex_value(b));
+                let low = bytes.get(at + 2).and_then(|&b| hex_value(b));
+                let (Some(high), Some(low)) = (high, low) else {
+                    return Err(DecodeError::BadEscape(at));
+                };
+                out.push(high << 4 | low);
+                at += 3;
+            }
+            b'+' if plus_as_space => {
+                out.push(b' ');
+                at += 1;
+            }
+            _ => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| DecodeError::NotUtf8)
+}
+
+/// The decoded value of the first `name` parameter of `query`, if any.
+///
+/// Other parameters are not decoded, so a malformed one elsewhere (a cache
+/// buster, say) does not matter.
+///
+/// # Errors
+/// A 400 [`Refusal`] if this parameter's value does not decode.
+pub fn query_param(query: &str, name: &str) -> Result<Option<String>, Refusal> {
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let matches = if key.contains(['%', '+']) {
+            percent_decode(key, true).is_ok_and(|key| key == name)
+        } else {
+            key == name
+        };
+        if matches {
+            return percent_decode(value, true)
+                .map(Some)
+                .map_err(|err| refuse(400, err.sentence(&format!("{:?} parameter", shown(name)))));
+        }
+    }
+    Ok(None)
+}
+
+/// The value of header `name` (lower case, as the host sends names).
+pub fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.trim())
+}
+
+/// Check one channel name with the hub's rule.
+///
+/// # Errors
+/// A 400 [`Refusal`] naming the channel and the rule it breaks.
+pub fn check_channel(name: &str) -> Result<(), Refusal> {
+    validate_channel_name(name).map_err(|err| {
+        let hint = match err {
+            HubError::ChannelNameEmpty => {
+                " (separate channels with single commas, e.g. /sub/news,sport)"
+            }
+            _ => "",
+        };
+        refuse(
+            400,
+            format!(
+                "Channel {:?} is not a valid channel name: {err}{hint}.",
+                shown(name)
+            ),
+        )
+    })
+}
+
+/// A refusal with `status` and `message`.
+pub fn refuse(status: u16, message: String) -> Refusal {
+    Refusal { status, message }
+}
+
+fn channel_list(raw: &str) -> Result<Vec<String>, Refusal> {
+    if raw.is_empty() {
+        return Err(refuse(
+            400,
+            "Name at least one channel to subscribe to: /sub/{channels}, e.g. /sub/news,sport."
+                .to_owned(),
+        ));
+    }
+    let decoded = percent_decode(raw, false).map_err(|err| refuse(400, err.sentence("path")))?;
+    let count = decoded.split(',').count();
+    if count > MAX_CHANNELS {
+        return Err(refuse(
+            400,
+            format!(
+                "{count} channels named, at most {MAX_CHANNELS} may be subscribed to at once: open another subscription for the rest."
+            ),
+        ));
+    }
+    let mut channels: Vec<String> = Vec::with_capacity(count);
+    for name in decoded.split(',') {
+        check_channel(name)?;
+        if channels.iter().any(|known| known == name) {
+            return Err(refuse(
+                400,
+                format!(
+                    "Channel {:?} is named twice: name each channel once.",
+                    shown(name)
+                ),
+            ));
+        }
+        channels.push(name.to_owned());
+    }
+    Ok(channels)
+}
+
+fn resume_cursor(req: &Request) -> Result<Option<String>, Refusal> {
+    let mut text = header(req, "last-event-id")
+        .filter(|value| !value.is_empty())
+        .map(ToOwned::to_owned);
+    for param in CURSOR_PARAMS {
+        if text.is_some() {
+            break;
+        }
+        text = query_param(&req.query, param)?.filter(|value| !value.is_empty());
+    }
+    if let Some(text) = &text {
+        Cursor::parse(text).map_err(|err| {
+            refuse(
+                400,
+                format!(
+                    "The resume cursor {:?} is not valid: {err}; resume from an id this server sent.",
+                    shown(text)
+                ),
+            )
+        })?;
+    }
+    Ok(text)
+}
+
+fn callback(req: &Request) -> Result<String, Refusal> {
+    match query_param(&req.query, "callback")? {
+        None => Ok(CallbackName::default().as_str().to_owned()),
+        Some(name) => CallbackName::new(&name)
+            .map(|name| name.as_str().to_owned())
+            .map_err(|err| refuse(400, format!("The forever frame cannot start: {err}."))),
+    }
+}
+
+fn not_found(path: &str) -> Refusal {
+    refuse(
+        404,
+        format!(
+            "No such route {:?}: subscribe with GET /sub/{{channels}}, publish with POST /pub/{{channel}}.",
+            shown(path)
+        ),
+    )
+}
+
+fn text_of(transport: Transport, msg: &Message) -> Result<&str, String> {
+    core::str::from_utf8(&msg.data).map_err(|_| {
+        format!(
+            "message {:?} on channel {:?} is binary (not UTF-8) and the {} transport carries only text; multipart carries binary",
+            shown(&msg.id),
+            shown(&msg.channel),
+            transport_name(transport)
+        )
+    })
+}
+
+fn wire_message(transport: Transport, msg: &Message) -> Result<WireMessageRef<'_>, String> {
+    Ok(WireMessageRef {
+        id: &msg.id,
+        channel: &msg.channel,
+        event: if msg.event.is_empty() {
+            DEFAULT_EVENT
+        } else {
+            &msg.event
+        },
+        data: text_of(transport, msg)?,
+    })
+}
+
+fn multipart_encoder() -> MultipartEncoder {
+    // A unit test checks that the constant is a valid token.
+    let boundary =
+        Boundary::new(MULTIPART_BOUNDARY).unwrap_or_else(|_| Boundary::from_random([0; 16]));
+    MultipartEncoder::new(boundary)
+}
+
+/// `q` as thousandths (`"0.9"` → 900); anything unparsable counts as 1.
+fn parse_quality(value: &str) -> u16 {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let whole = match whole {
+        "0" => 0,
+        "1" => 1000,
+        _ => return 1000,
+    };
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return 1000;
+    }
+    let mut thousandths = 0_u16;
+    for (place, digit) in [100_u16, 10, 1].into_iter().zip(fraction.bytes()) {
+        thousandths += place * u16::from(digit - b'0');
+    }
+    (whole + thousandths).min(1000)
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `text` cut to [`SHOWN_CHARS`] characters (with `…`), for quoting back.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,808 @@
+//! The edge module runtime: wasmtime, one compiled component, pooled
+//! instances, and guards so a bad guest costs only its call.
+//!
+//! The edge module (WIT world `host/edge/wit/edge.wit`) holds the policy and
+//! every byte of framing; [`Edge`] is how the server calls it. All calls are
+//! synchronous and short (microseconds), so they run on the caller's thread,
+//! tokio worker included. An `Edge` is `Send + Sync`: share one through an
+//! `Arc`.
+//!
+//! Guards:
+//! - epoch interruption bounds CPU time per call (a background thread bumps
+//!   the engine's epoch every [`EdgeConfig::tick`]) → [`EdgeError::Timeout`];
+//! - [`StoreLimits`] and the pooling allocator cap guest memory → a trap;
+//! - an empty linker: the world imports nothing, so a module that imports
+//!   anything (WASI, say) fails to load.
+//!
+//! A guest that traps, loops or runs out of memory returns an [`EdgeError`]
+//! for that call; its instance is discarded and later calls get another.
+//! Instances are otherwise reused (the edge is stateless); at most
+//! [`EdgeConfig::max_instances`] exist at once, and a call that finds them
+//! all busy waits up to one deadline for one to come back before it returns
+//! [`EdgeError::Busy`].
+//!
+//! [`Edge::native`] runs the same `pushwire-edge` code linked into the host
+//! instead of through wasm: a switch for measuring what the sandbox costs
+//! (`benches/edge_call.rs`), with the same API and results.
+
+use alloc::sync::Arc;
+use core::fmt;
+use core::str::FromStr;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
+use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder, Trap,
+};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "edge/wit",
+        world: "edge",
+        additional_derives: [PartialEq, Eq, Hash],
+    });
+}
+
+pub use bindings::{Message, Publish, Refusal, Request, ResponseHead, Subscription, Transport};
+
+/// The edge module built from `host/edge` and embedded in the binary.
+pub static BUILTIN_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge.wasm"));
+
+/// Test fixtures built beside the edge module by `build.rs`.
+#[doc(hidden)]
+pub mod fixtures {
+    /// `host/edge-example`: only `public-*` channels.
+    pub static EXAMPLE_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge_example.wasm"));
+    /// `host/edge-testguest`: loops, traps or eats memory on request.
+    pub static MISBEHAVING_EDGE: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/edge_testguest.wasm"));
+}
+
+/// Limits for edge calls.
+#[derive(Clone, Debug)]
+pub struct EdgeConfig {
+    /// CPU time one call may take before it is stopped. Default 100 ms.
+    pub deadline: Duration,
+    /// How often the epoch advances; the deadline is rounded up to it. Default 5 ms.
+    pub tick: Duration,
+    /// Most linear memory one instance may grow to. Default 16 MiB.
+    pub memory_limit: usize,
+    /// Most instances alive at once (idle and in calls). Default 64.
+    pub max_instances: u32,
+    /// Reuse an instance across calls (`true`) or make a fresh one per call.
+    /// Default `true`: the edge is stateless, and reuse saves an instantiation.
+    pub reuse_instances: bool,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_millis(100),
+            tick: Duration::from_millis(5),
+            memory_limit: 16 << 20,
+            max_instances: 64,
+            reuse_instances: true,
+        }
+    }
+}
+
+/// Why an edge call or load failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EdgeError {
+    /// The bytes are not a component, it imports something, or it does not
+    /// export the edge world.
+    #[error("the edge module cannot be loaded: {0}")]
+    Load(String),
+    /// The call ran past its deadline and was stopped.
+    #[error("the edge module ran past its {0:?} deadline and was stopped")]
+    Timeout(Duration),
+    /// The guest trapped (a panic, an out-of-bounds access, out of memory...).
+    #[error("the edge module failed: {0}")]
+    Trap(String),
+    /// Every instance was busy for a whole deadline (more concurrent calls
+    /// than [`EdgeConfig::max_instances`]).
+    #[error("all {0} edge module instances stayed busy; try again shortly")]
+    Busy(u32),
+}
+
+/// Counters since the edge was loaded, for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EdgeStats {
+    /// Calls made (each export call counts once; cached heartbeats and ends do not).
+    pub calls: u64,
+    /// Calls that trapped (including running out of memory).
+    pub traps: u64,
+    /// Calls stopped at their deadline.
+    pub timeouts: u64,
+    /// Calls refused with [`EdgeError::Busy`].
+    pub busy: u64,
+}
+
+/// A `?transport=` value that names no transport.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transport {0:?}: use one of sse, stream, multipart, iframe, longpoll, poll")]
+pub struct UnknownTransport(pub String);
+
+impl Transport {
+    /// Every transport, in the order of the WIT enum.
+    pub const ALL: [Self; 6] = [
+        Self::Sse,
+        Self::Stream,
+        Self::Multipart,
+        Self::Iframe,
+        Self::Longpoll,
+        Self::Poll,
+    ];
+
+    /// The transport's name as used in `?transport=` (`sse`, `stream`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sse => "sse",
+            Self::Stream => "stream",
+            Self::Multipart => "multipart",
+            Self::Iframe => "iframe",
+            Self::Longpoll => "longpoll",
+            Self::Poll => "poll",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl FromStr for Transport {
+    type Err = UnknownTransport;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|transport| transport.as_str() == name)
+            .ok_or_else(|| UnknownTransport(name.to_owned()))
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A loaded edge module: compile once, instantiate cheaply, call with guards.
+pub struct Edge {
+    runner: Runner,
+    stats: Counters,
+    heartbeats: [OnceLock<Vec<u8>>; 6],
+    ends: [OnceLock<Vec<u8>>; 6],
+}
+
+enum Runner {
+    Wasm(Box<Wasm>),
+    Native,
+}
+
+#[derive(Default)]
+struct Counters {
+    calls: AtomicU64,
+    traps: AtomicU64,
+    timeouts: AtomicU64,
+    busy: AtomicU64,
+}
+
+impl fmt::Debug for Edge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Edge")
+            .field(
+                "runner",
+                &match self.runner {
+                    Runner::Wasm(_) => "wasm",
+                    Runner::Native => "native",
+                },
+            )
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Edge {
+    /// Load the built-in edge module (`host/edge`, embedded at build time).
+    ///
+    /// # Errors
+    /// [`EdgeError::Load`] if the engine cannot be set up.
+    pub fn builtin(config: EdgeConfig) -> Result<Self, EdgeError> {
+        Self::from_bytes(BUILTIN_EDGE, config)
+    }
+
+    /// Compile `wasm` (a component binary) and check it against the edge world.
+    ///
+    /// # Errors
+    /// [`EdgeError::Load`] if `wasm` is not a component, imports anything, or
+    /// lacks an export of the edge world.
+    pub fn from_bytes(wasm: &[u8], config: EdgeConfig) -> Result<Self, EdgeError> {
+        Ok(Self::with_runner(Runner::Wasm(Box::new(Wasm::load(
+            wasm, config,
+        )?))))
+    }
+
+    /// The same as [`Edge::from_bytes`].
+    ///
+    /// # Errors
+    /// See [`Edge::from_bytes`].
+    pub fn new(wasm: &[u8], config: EdgeConfig) -> Result<Self, EdgeError> {
+        Self::from_bytes(wasm, config)
+    }
+
+    /// Read and load a component file (`pushwire serve --edge FILE.wasm`).
+    ///
+    /// # Errors
+    /// [`EdgeError::Load`] if the file cannot be read, or as [`Edge::from_bytes`].
+    pub fn from_file(path: &Path, config: EdgeConfig) -> Result<Self, EdgeError> {
+        let wasm = std::fs::read(path)
+            .map_err(|err| EdgeError::Load(format!("cannot read {}: {err}", path.display())))?;
+        Self::from_bytes(&wasm, config)
+    }
+
+    /// The built-in edge's code linked natively, without wasmtime.
+    ///
+    /// A measurement switch (what does the sandbox cost?): same API, same
+    /// results, no isolation — a panic in it would unwind into the host.
+    pub fn native() -> Self {
+        Self::with_runner(Runner::Native)
+    }
+
+    fn with_runner(runner: Runner) -> Self {
+        Self {
+            runner,
+            stats: Counters::default(),
+            heartbeats: Default::default(),
+            ends: Default::default(),
+        }
+    }
+
+    /// Ask the edge what a subscribe request gets.
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy; a
+    /// [`Refusal`] inside `Ok` is the edge's answer to the client.
+    pub fn route(&self, req: &Request) -> Result<Result<Subscription, Refusal>, EdgeError> {
+        match &self.runner {
+            Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_route(store, req)),
+            Runner::Native => {
+                self.count_call();
+                Ok(pushwire_edge::route(&native::request(req))
+                    .map(native::subscription_out)
+                    .map_err(native::refusal))
+            }
+        }
+    }
+
+    /// The status, headers and preamble for an allowed subscription.
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
+    pub fn open(&self, sub: &Subscription) -> Result<ResponseHead, EdgeError> {
+        match &self.runner {
+            Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_open(store, sub)),
+            Runner::Native => {
+                self.count_call();
+                Ok(native::response_head(pushwire_edge::open(
+                    &native::subscription_in(sub),
+                )))
+            }
+        }
+    }
+
+    /// Frame `msg` for a streaming `transport`: these bytes go to every
+    /// subscriber of it. `Ok(Err(reason))` says why this message cannot
+    /// travel on this transport (skip it there and log the reason).
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
+    pub fn frame(
+        &self,
+        transport: Transport,
+        msg: &Message,
+    ) -> Result<Result<Vec<u8>, String>, EdgeError> {
+        match &self.runner {
+            Runner::Wasm(wasm) => {
+                self.call(wasm, |edge, store| edge.call_frame(store, transport, msg))
+            }
+            Runner::Native => {
+                self.count_call();
+                Ok(pushwire_edge::frame(
+                    native::transport_in(transport),
+                    &native::message(msg),
+                ))
+            }
+        }
+    }
+
+    /// The whole body of a long-poll or poll reply: `msgs` and the `cursor`
+    /// the next request carries.
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
+    pub fn frame_reply(
+        &self,
+        transport: Transport,
+        cursor: &str,
+        msgs: &[Message],
+    ) -> Result<Result<Vec<u8>, String>, EdgeError> {
+        match &self.runner {
+            Runner::Wasm(wasm) => self.call(wasm, |edge, store| {
+                edge.call_frame_reply(store, transport, cursor, msgs)
+            }),
+            Runner::Native => {
+                self.count_call();
+                let msgs: Vec<_> = msgs.iter().map(native::message).collect();
+                Ok(pushwire_edge::frame_reply(
+                    native::transport_in(transport),
+                    cursor,
+                    &msgs,
+                ))
+            }
+        }
+    }
+
+    /// The bytes that keep an idle `transport` connection alive (may be
+    /// empty). Asked once per transport, then cached.
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
+    pub fn heartbeat(&self, transport: Transport) -> Result<Vec<u8>, EdgeError> {
+        self.cached(&self.heartbeats, transport, |edge, wasm| match wasm {
+            Some(wasm) => edge.call(wasm, |guest, store| guest.call_heartbeat(store, transport)),
+            None => Ok(pushwire_edge::heartbeat(native::transport_in(transport))),
+        })
+    }
+
+    /// The bytes that end a `transport` stream in order (may be empty),
+    /// written before the host closes it. Asked once per transport, then cached.
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
+    pub fn end(&self, transport: Transport) -> Result<Vec<u8>, EdgeError> {
+        self.cached(&self.ends, transport, |edge, wasm| match wasm {
+            Some(wasm) => edge.call(wasm, |guest, store| guest.call_end(store, transport)),
+            None => Ok(pushwire_edge::end(native::transport_in(transport))),
+        })
+    }
+
+    /// Ask the edge whether a publish request may go ahead; `body_len` is
+    /// the body's size in bytes (as declared, or as read).
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy; a
+    /// [`Refusal`] inside `Ok` is the edge's answer to the client.
+    pub fn accept_publish(
+        &self,
+        req: &Request,
+        body_len: u64,
+    ) -> Result<Result<Publish, Refusal>, EdgeError> {
+        match &self.runner {
+            Runner::Wasm(wasm) => self.call(wasm, |edge, store| {
+                edge.call_accept_publish(store, req, body_len)
+            }),
+            Runner::Native => {
+                self.count_call();
+                Ok(
+                    pushwire_edge::accept_publish(&native::request(req), body_len)
+                        .map(|publish| Publish {
+                            channel: publish.channel,
+                            event: publish.event,
+                        })
+                        .map_err(native::refusal),
+                )
+            }
+        }
+    }
+
+    /// Counters since load: calls, traps, timeouts, busy refusals.
+    pub fn stats(&self) -> EdgeStats {
+        EdgeStats {
+            calls: self.stats.calls.load(Ordering::Relaxed),
+            traps: self.stats.traps.load(Ordering::Relaxed),
+            timeouts: self.stats.timeouts.load(Ordering::Relaxed),
+            busy: self.stats.busy.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The names of what the component imports (empty for a valid edge
+    /// module, and for [`Edge::native`]).
+    pub fn imports(&self) -> Vec<String> {
+        match &self.runner {
+            Runner::Wasm(wasm) => wasm
+                .component
+                .component_type()
+                .imports(&wasm.engine)
+                .map(|(name, _)| name.to_owned())
+                .collect(),
+            Runner::Native => Vec::new(),
+        }
+    }
+
+    fn count_call(&self) {
+        self.stats.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn cached(
+        &self,
+        cache: &[OnceLock<Vec<u8>>; 6],
+        transport: Transport,
+        ask: impl FnOnce(&Self, Option<&Wasm>) -> Result<Vec<u8>, EdgeError>,
+    ) -> Result<Vec<u8>, EdgeError> {
+        let slot = cache
+            .get(transport.index())
+            .ok_or_else(|| EdgeError::Trap(format!("no cache slot for {transport}")))?;
+        if let Some(bytes) = slot.get() {
+            return Ok(bytes.clone());
+        }
+        let bytes = match &self.runner {
+            Runner::Wasm(wasm) => ask(self, Some(wasm))?,
+            Runner::Native => {
+                self.count_call();
+                ask(self, None)?
+            }
+        };
+        // Another thread may have won the race; the bytes are the same.
+        Ok(slot.get_or_init(|| bytes).clone())
+    }
+
+    /// Run `f` on an instance under the deadline; count and classify failures.
+    fn call<R>(
+        &self,
+        wasm: &Wasm,
+        f: impl FnOnce(&bindings::Edge, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, EdgeError> {
+        self.count_call();
+        let mut instance = match wasm.checkout() {
+            Ok(instance) => instance,
+            Err(err) => return Err(self.count_failure(err)),
+        };
+        instance.store.set_epoch_deadline(wasm.deadline_ticks);
+        match f(&instance.edge, &mut instance.store) {
+            Ok(value) => {
+                wasm.checkin(instance);
+                Ok(value)
+            }
+            Err(err) => {
+                // After a trap an instance cannot be entered again.
+                wasm.discard(instance);
+                Err(self.count_failure(wasm.classify(&err)))
+            }
+        }
+    }
+
+    fn count_failure(&self, err: EdgeError) -> EdgeError {
+        let counter = match err {
+            EdgeError::Timeout(_) => &self.stats.timeouts,
+            EdgeError::Busy(_) => &self.stats.busy,
+            EdgeError::Trap(_) | EdgeError::Load(_) => &self.stats.traps,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        err
+    }
+}
+
+/// Host state of one store: only the limits.
+struct HostState {
+    limits: StoreLimits,
+}
+
+/// One live instance and its store.
+struct Instance {
+    store: Store<HostState>,
+    edge: bindings::Edge,
+}
+
+/// Idle instances, how many exist (idle or in a call), and how many calls
+/// wait for one.
+struct Pool {
+    idle: Vec<Instance>,
+    live: u32,
+    waiting: u32,
+}
+
+/// A compiled component and its instance pool.
+struct Wasm {
+    engine: Engine,
+    component: Component,
+    pre: bindings::EdgePre<HostState>,
+    config: EdgeConfig,
+    deadline_ticks: u64,
+    pool: Mutex<Pool>,
+    /// Signalled when an instance goes back to the pool or is dropped while
+    /// a call waits (only then: a notify is a syscall on every call otherwise).
+    returned: Condvar,
+    _ticker: Ticker,
+}
+
+impl Wasm {
+    fn load(wasm: &[u8], config: EdgeConfig) -> Result<Self, EdgeError> {
+        let load = |err: wasmtime::Error| EdgeError::Load(format!("{err:#}"));
+        let max = config.max_instances.max(1);
+        let mut pool = PoolingAllocationConfig::default();
+        // Per store: at most 4 core instances, 4 tables, 2 memories (see `instantiate`).
+        pool.total_component_instances(max)
+            .total_core_instances(max.saturating_mul(4))
+            .total_memories(max.saturating_mul(2))
+            .total_tables(max.saturating_mul(4))
+            .max_memory_size(config.memory_limit);
+        let mut wasm_config = Config::new();
+        wasm_config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm_config).map_err(load)?;
+        let component = Component::new(&engine, wasm).map_err(load)?;
+        // The edge world imports nothing: an empty linker is the whole sandbox,
+        // and a component that imports anything fails here.
+        let linker = Linker::<HostState>::new(&engine);
+        let pre = linker.instantiate_pre(&component).map_err(load)?;
+        let pre = bindings::EdgePre::new(pre).map_err(load)?;
+        let tick = config.tick.max(Duration::from_millis(1));
+        let deadline_ticks = u64::try_from(config.deadline.as_nanos().div_ceil(tick.as_nanos()))
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let ticker = Ticker::start(engine.clone(), tick)
+            .map_err(|err| EdgeError::Load(format!("cannot start the epoch thread: {err}")))?;
+        let config = EdgeConfig {
+            max_instances: max,
+            tick,
+            ..config
+        };
+        let edge = Self {
+            engine,
+            component,
+            pre,
+            config,
+            deadline_ticks,
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                live: 0,
+                waiting: 0,
+            }),
+            returned: Condvar::new(),
+            _ticker: ticker,
+        };
+        // Instantiate one now: a module whose start traps fails at load, not
+        // at the first request.
+        let first = edge.checkout()?;
+        edge.checkin(first);
+        Ok(edge)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An idle instance, or a new one if fewer than the cap exist, or wait
+    /// up to a deadline for one to come back.
+    fn checkout(&self) -> Result<Instance, EdgeError> {
+        // Any instance in a call comes back within its deadline and a tick.
+        let give_up = Instant::now() + self.config.deadline + self.config.tick * 2;
+        let mut pool = self.lock();
+        loop {
+            if self.config.reuse_instances
+                && let Some(instance) = pool.idle.pop()
+            {
+                return Ok(instance);
+            }
+            if pool.live < self.config.max_instances {
+                pool.live += 1;
+                drop(pool);
+                return self.instantiate().inspect_err(|_| self.release_slot());
+            }
+            let now = Instant::now();
+            if now >= give_up {
+                return Err(EdgeError::Busy(self.config.max_instances));
+            }
+            pool.waiting += 1;
+            pool = self
+                .returned
+                .wait_timeout(pool, give_up - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            pool.waiting -= 1;
+        }
+    }
+
+    fn checkin(&self, instance: Instance) {
+        if self.config.reuse_instances {
+            let mut pool = self.lock();
+            pool.idle.push(instance);
+            let waiting = pool.waiting > 0;
+            drop(pool);
+            if waiting {
+                self.returned.notify_one();
+            }
+        } else {
+            self.discard(instance);
+        }
+    }
+
+    fn discard(&self, instance: Instance) {
+        // Dropped outside the lock; its pool slot is free once it is dropped.
+        drop(instance);
+        self.release_slot();
+    }
+
+    fn release_slot(&self) {
+        let mut pool = self.lock();
+        pool.live = pool.live.saturating_sub(1);
+        let waiting = pool.waiting > 0;
+        drop(pool);
+        if waiting {
+            self.returned.notify_one();
+        }
+    }
+
+    fn instantiate(&self) -> Result<Instance, EdgeError> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.config.memory_limit)
+            .instances(4)
+            .tables(4)
+            .memories(2)
+            .build();
+        let mut store = Store::new(&self.engine, HostState { limits });
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(self.deadline_ticks);
+        let edge = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|err| self.classify(&err))?;
+        Ok(Instance { store, edge })
+    }
+
+    fn classify(&self, err: &wasmtime::Error) -> EdgeError {
+        match err.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => EdgeError::Timeout(self.config.deadline),
+            _ => EdgeError::Trap(format!("{err:#}")),
+        }
+    }
+}
+
+/// Bumps the engine's epoch every tick; stops and joins on drop.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("pushwire-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Conversions between the host's (wasmtime) and the guest's (wit-bindgen)
+/// copies of the WIT types, for [`Edge::native`]. The copies are what the
+/// canonical ABI would make too.
+mod native {
+    use super::{Message, Refusal, Request, ResponseHead, Subscription, Transport};
+
+    pub(super) fn transport_in(transport: Transport) -> pushwire_edge::Transport {
+        match transport {
+            Transport::Sse => pushwire_edge::Transport::Sse,
+            Transport::Stream => pushwire_edge::Transport::Stream,
+            Transport::Multipart => pushwire_edge::Transport::Multipart,
+            Transport::Iframe => pushwire_edge::Transport::Iframe,
+            Transport::Longpoll => pushwire_edge::Transport::Longpoll,
+            Transport::Poll => pushwire_edge::Transport::Poll,
+        }
+    }
+
+    fn transport_out(transport: pushwire_edge::Transport) -> Transport {
+        match transport {
+            pushwire_edge::Transport::Sse => Transport::Sse,
+            pushwire_edge::Transport::Stream => Transport::Stream,
+            pushwire_edge::Transport::Multipart => Transport::Multipart,
+            pushwire_edge::Transport::Iframe => Transport::Iframe,
+            pushwire_edge::Transport::Longpoll => Transport::Longpoll,
+            pushwire_edge::Transport::Poll => Transport::Poll,
+        }
+    }
+
+    pub(super) fn request(req: &Request) -> pushwire_edge::Request {
+        pushwire_edge::Request {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: req.query.clone(),
+            headers: req.headers.clone(),
+        }
+    }
+
+    pub(super) fn refusal(refusal: pushwire_edge::Refusal) -> Refusal {
+        Refusal {
+            status: refusal.status,
+            message: refusal.message,
+        }
+    }
+
+    pub(super) fn subscription_out(sub: pushwire_edge::Subscription) -> Subscription {
+        Subscription {
+            channels: sub.channels,
+            transport: transport_out(sub.transport),
+            cursor: sub.cursor,
+            callback: sub.callback,
+        }
+    }
+
+    pub(super) fn subscription_in(sub: &Subscription) -> pushwire_edge::Subscription {
+        pushwire_edge::Subscription {
+            channels: sub.channels.clone(),
+            transport: transport_in(sub.transport),
+            cursor: sub.cursor.clone(),
+            callback: sub.callback.clone(),
+        }
+    }
+
+    pub(super) fn response_head(head: pushwire_edge::ResponseHead) -> ResponseHead {
+        ResponseHead {
+            status: head.status,
+            headers: head.headers,
+            preamble: head.preamble,
+            byte_budget: head.byte_budget,
+        }
+    }
+
+    pub(super) fn message(msg: &Message) -> pushwire_edge::Message {
+        pushwire_edge::Message {
+            id: msg.id.clone(),
+            channel: msg.channel.clone(),
+            event: msg.event.clone(),
+            data: msg.data.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_names_round_trip() {
+        for transport in Transport::ALL {
+            assert_eq!(transport.as_str().parse(), Ok(transport));
+            assert_eq!(transport.to_string(), transport.as_str());
+            assert_eq!(Transport::ALL.get(transport.index()), Some(&transport));
+        }
+        assert_eq!(
+            "SSE".parse::<Transport>(),
+            Err(UnknownTransport("SSE".into()))
+        );
+    }
+
+    #[test]
+    fn edge_is_send_and_sync() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Edge>();
+    }
+}

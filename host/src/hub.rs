@@ -1,0 +1,311 @@
+//! The hub shared by every connection: `pushwire-core`'s [`Hub`] and
+//! [`LongPoll`] machines behind one lock, driven by the server's clock, plus
+//! the wakers of streaming subscribers waiting for news.
+//!
+//! The machines decide everything (sequence ids, replay logs, gaps, slow
+//! subscribers, held polls); this module only feeds them time and requests
+//! and wakes whoever they name.
+
+use alloc::sync::Arc;
+use core::task::Waker;
+use core::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use pushwire_core::Timestamp;
+use pushwire_core::hub::{
+    ChannelInfo, Hub, HubConfig, HubError, Published, ReadBatch, StartFrom, SubscriberId,
+};
+use pushwire_core::longpoll::{LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId};
+use tokio::sync::{Notify, oneshot};
+
+/// The hub, the held polls and the wakers, behind one lock.
+pub struct SharedHub {
+    inner: Mutex<Inner>,
+    origin: Instant,
+    /// Wakes the timer task when a new deadline may be earlier.
+    timer: Notify,
+}
+
+struct Inner {
+    hub: Hub,
+    polls: LongPoll,
+    next_request: u64,
+    /// Held long polls: where to send each reply.
+    waiting: HashMap<RequestId, oneshot::Sender<LongPollReply>>,
+    /// Streaming subscribers parked until the hub names them ready.
+    wakers: HashMap<SubscriberId, Waker>,
+    shutting_down: bool,
+}
+
+/// What a streaming subscriber's read found.
+pub enum Read {
+    /// Messages, gaps or a disconnect to write.
+    Batch(ReadBatch),
+    /// Nothing now: the caller's waker is parked until a publish.
+    Parked,
+    /// The server is shutting down: end the stream in order.
+    ShuttingDown,
+}
+
+impl SharedHub {
+    /// Make the hub; `epoch` should differ between server lives (so cursors
+    /// from a previous life are recognised).
+    pub fn new(hub: HubConfig, polls: LongPollConfig, epoch: u64) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                hub: Hub::new(hub, epoch),
+                polls: LongPoll::new(polls),
+                next_request: 0,
+                waiting: HashMap::new(),
+                wakers: HashMap::new(),
+                shutting_down: false,
+            }),
+            origin: Instant::now(),
+            timer: Notify::new(),
+        }
+    }
+
+    /// Milliseconds since the hub was made: the machines' clock.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The machines stay consistent if a holder panicked mid-call: every
+        // method of theirs either completes or changes nothing.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Publish a message, wake its subscribers, answer the polls it completes.
+    ///
+    /// # Errors
+    /// The hub's refusal (bad name, message too large, too many channels).
+    pub fn publish(
+        &self,
+        channel: &str,
+        event: &str,
+        data: Vec<u8>,
+    ) -> Result<Published, HubError> {
+        let now = self.now();
+        let mut inner = self.lock();
+        let published = inner.hub.publish(channel, event, data, now)?;
+        inner.wake_ready(now);
+        drop(inner);
+        self.timer.notify_one();
+        Ok(published)
+    }
+
+    /// Subscribe a streaming connection.
+    ///
+    /// # Errors
+    /// The hub's refusal (too many channels or subscribers, a cursor that
+    /// does not fit the channels).
+    pub fn subscribe(
+        &self,
+        channels: &[String],
+        from: StartFrom,
+    ) -> Result<SubscriberId, HubError> {
+        self.lock().hub.subscribe(channels, from)
+    }
+
+    /// Read what `id` gets now, or park `waker` until it has something.
+    ///
+    /// # Errors
+    /// [`HubError::UnknownSubscriber`] once the hub has dropped it.
+    pub fn read(
+        &self,
+        id: SubscriberId,
+        max_batch: usize,
+        waker: &Waker,
+    ) -> Result<Read, HubError> {
+        let mut inner = self.lock();
+        if inner.shutting_down {
+            return Ok(Read::ShuttingDown);
+        }
+        let batch = inner.hub.read(id, max_batch)?;
+        if batch.items.is_empty() && batch.skipped == 0 {
+            inner.wakers.insert(id, waker.clone());
+            return Ok(Read::Parked);
+        }
+        Ok(Read::Batch(batch))
+    }
+
+    /// Where subscriber `id` stands now.
+    pub fn cursor(&self, id: SubscriberId) -> Option<pushwire_core::cursor::Cursor> {
+        self.lock().hub.cursor(id)
+    }
+
+    /// Forget a streaming subscriber (its connection closed).
+    pub fn unsubscribe(&self, id: SubscriberId) {
+        let mut inner = self.lock();
+        inner.wakers.remove(&id);
+        inner.hub.unsubscribe(id);
+    }
+
+    /// Hold a long poll until it has something or times out.
+    ///
+    /// # Errors
+    /// The hub's or the long-poll machine's refusal.
+    pub fn long_poll(
+        &self,
+        channels: &[String],
+        from: StartFrom,
+    ) -> Result<HeldPoll<'_>, LongPollError> {
+        let now = self.now();
+        let mut inner = self.lock();
+        let subscriber = inner
+            .hub
+            .subscribe(channels, from)
+            .map_err(LongPollError::Hub)?;
+        inner.next_request += 1;
+        let request = RequestId(inner.next_request);
+        let (sender, reply) = oneshot::channel();
+        inner.waiting.insert(request, sender);
+        let Inner { hub, polls, .. } = &mut *inner;
+        if let Err(err) = polls.handle_request(hub, request, subscriber, now) {
+            inner.waiting.remove(&request);
+            return Err(err);
+        }
+        inner.send_replies();
+        drop(inner);
+        self.timer.notify_one();
+        Ok(HeldPoll {
+            hub: self,
+            request,
+            reply: Some(reply),
+        })
+    }
+
+    /// Read once and answer at once (plain polling).
+    ///
+    /// # Errors
+    /// The hub's refusal.
+    pub fn poll_once(
+        &self,
+        channels: &[String],
+        from: StartFrom,
+        max_batch: usize,
+    ) -> Result<(ReadBatch, String), HubError> {
+        let mut inner = self.lock();
+        let id = inner.hub.subscribe(channels, from)?;
+        let batch = inner.hub.read(id, max_batch);
+        let cursor = inner
+            .hub
+            .cursor(id)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        inner.hub.unsubscribe(id);
+        Ok((batch?, cursor))
+    }
+
+    /// Numbers about a channel, if it exists.
+    pub fn channel_info(&self, channel: &str) -> Option<ChannelInfo> {
+        self.lock().hub.channel_info(channel)
+    }
+
+    /// How many subscriptions (streams and held polls) are open.
+    pub fn subscriber_count(&self) -> usize {
+        self.lock().hub.subscriber_count()
+    }
+
+    /// End every stream in order and answer every held poll (empty, with its
+    /// cursor), so clients resume elsewhere or after the restart.
+    pub fn shut_down(&self) {
+        let mut inner = self.lock();
+        inner.shutting_down = true;
+        for (_, waker) in inner.wakers.drain() {
+            waker.wake();
+        }
+        let now = self.now();
+        let Inner { hub, polls, .. } = &mut *inner;
+        // A timeout far in the future answers every held poll now.
+        polls.handle_timeout(hub, now.saturating_add(Duration::from_secs(86_400 * 365)));
+        inner.send_replies();
+    }
+
+    /// Drive the machines' deadlines (replay-log ages, long-poll timeouts)
+    /// until the process ends.
+    pub async fn run_timers(self: Arc<Self>) {
+        loop {
+            let next = {
+                let inner = self.lock();
+                [inner.hub.poll_timeout(), inner.polls.poll_timeout()]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            };
+            let now = self.now();
+            // Re-check at least every second: a deadline may appear without a notify.
+            let wait = next
+                .map_or(Duration::from_secs(1), |at| {
+                    at.saturating_duration_since(now)
+                })
+                .min(Duration::from_secs(1));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.timer.notified() => continue,
+            }
+            let now = self.now();
+            let mut inner = self.lock();
+            let Inner { hub, polls, .. } = &mut *inner;
+            hub.handle_timeout(now);
+            polls.handle_timeout(hub, now);
+            inner.send_replies();
+        }
+    }
+}
+
+impl Inner {
+    /// Hand every subscriber the hub names ready to its poll or its waker.
+    fn wake_ready(&mut self, now: Timestamp) {
+        while let Some(id) = self.hub.poll_ready() {
+            let Self { hub, polls, .. } = self;
+            if !polls.handle_ready(hub, id, now)
+                && let Some(waker) = self.wakers.remove(&id)
+            {
+                waker.wake();
+            }
+        }
+        self.send_replies();
+    }
+
+    fn send_replies(&mut self) {
+        while let Some((request, reply)) = self.polls.poll_reply() {
+            if let Some(sender) = self.waiting.remove(&request) {
+                // The client may have gone; its reply is simply dropped.
+                let _ = sender.send(reply);
+            }
+        }
+    }
+}
+
+/// A long poll in flight; dropping it (the client went away) cancels it.
+pub struct HeldPoll<'a> {
+    hub: &'a SharedHub,
+    request: RequestId,
+    reply: Option<oneshot::Receiver<LongPollReply>>,
+}
+
+impl HeldPoll<'_> {
+    /// Wait for the reply.
+    pub async fn reply(mut self) -> Option<LongPollReply> {
+        let receiver = self.reply.as_mut()?;
+        let reply = receiver.await.ok();
+        // Answered (or the hub is gone): nothing left to cancel.
+        self.reply = None;
+        reply
+    }
+}
+
+impl Drop for HeldPoll<'_> {
+    fn drop(&mut self) {
+        if self.reply.is_some() {
+            let mut inner = self.hub.lock();
+            inner.waiting.remove(&self.request);
+            let Inner { hub, polls, .. } = &mut *inner;
+            polls.handle_cancel(hub, self.request);
+        }
+    }
+}

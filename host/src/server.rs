@@ -1,0 +1,481 @@
+//! The HTTP front: tokio + hyper, HTTP/1.1 and HTTP/2 (h2c) on one port.
+//!
+//! Every request is decided by the edge module (route, open, accept the
+//! publish) and every byte of a push is framed by it; this module moves those
+//! bytes and applies the server's own limits.
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `GET /sub/{channels}` | subscribe (`?transport=` or `Accept`; resume with `Last-Event-ID` or `?since=`) |
+//! | `POST /pub/{channel}` | publish the body (`?event=` names the event); JSON reply |
+//! | `GET /pub/{channel}` | channel info as JSON |
+//! | `GET /healthz` | liveness |
+
+use alloc::sync::Arc;
+use core::convert::Infallible;
+use core::future::Future;
+use core::pin::pin;
+use core::sync::atomic::AtomicUsize;
+use core::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use pushwire_core::cursor::Cursor;
+use pushwire_core::hub::{HubError, StartFrom};
+use pushwire_core::longpoll::LongPollError;
+use tokio::net::TcpListener;
+
+use crate::body::{ConnectionSlot, StreamBody};
+use crate::edge::{Edge, Refusal, Request, ResponseHead, Subscription, Transport};
+use crate::fanout::{Framer, message_of};
+use crate::hub::SharedHub;
+use crate::metrics::Metrics;
+
+/// The response body every route uses.
+pub type ReplyBody = UnsyncBoxBody<Bytes, Infallible>;
+
+/// The server's own limits and timings (the edge module has its own policy).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Interval between heartbeats on idle streams. Default 15 s.
+    pub heartbeat: Duration,
+    /// Most streams and held polls open at once; more get 503 + `Retry-After`.
+    /// Default 10 000.
+    pub max_connections: usize,
+    /// Largest publish body, in bytes; larger ones get 413. Default 1 MiB.
+    pub max_message_bytes: usize,
+    /// How long shutdown waits for connections to finish. Default 5 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(15),
+            max_connections: 10_000,
+            max_message_bytes: 1024 * 1024,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What every connection shares.
+pub struct App {
+    /// Limits and timings.
+    pub config: ServerConfig,
+    /// Channels, logs and held polls.
+    pub hub: Arc<SharedHub>,
+    /// The edge module with the shared framing cache.
+    pub framer: Framer,
+    /// Counters.
+    pub metrics: Metrics,
+    open: Arc<AtomicUsize>,
+}
+
+impl App {
+    /// Put the pieces together.
+    pub fn new(config: ServerConfig, hub: Arc<SharedHub>, framer: Framer) -> Self {
+        Self {
+            config,
+            hub,
+            framer,
+            metrics: Metrics::default(),
+            open: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn edge(&self) -> &Edge {
+        self.framer.edge()
+    }
+}
+
+/// Accept connections on `listener` until `shutdown` resolves, then end every
+/// stream in order (clients resume from their cursor) and wait up to
+/// [`ServerConfig::shutdown_grace`] for connections to finish.
+///
+/// # Errors
+/// Never at present; accept errors (e.g. too many open files) are retried.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    let timers = tokio::spawn(Arc::clone(&app.hub).run_timers());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(err) => {
+                    tracing::warn!("accept failed, retrying: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = Arc::clone(&app);
+        let service = service_fn(move |req| {
+            let app = Arc::clone(&app);
+            async move { Ok::<_, Infallible>(handle(app, req).await) }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection error concerns only that client.
+            let _ = connection.await;
+        });
+    }
+    tracing::info!("shutting down: ending streams so clients resume");
+    drop(listener);
+    app.hub.shut_down();
+    if tokio::time::timeout(app.config.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace period");
+    }
+    timers.abort();
+    Ok(())
+}
+
+async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let path = req.uri().path();
+    if path == "/healthz" {
+        return if req.method() == Method::GET || req.method() == Method::HEAD {
+            text(StatusCode::OK, "ok")
+        } else {
+            text(StatusCode::METHOD_NOT_ALLOWED, "Use GET for /healthz.")
+        };
+    }
+    if path.starts_with("/sub/") {
+        return subscribe(app, &edge_request(&req)).await;
+    }
+    if let Some(channel) = path.strip_prefix("/pub/") {
+        if req.method() == Method::GET {
+            return channel_info(&app, channel);
+        }
+        return publish(&app, req).await;
+    }
+    text(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "No such route {path}: subscribe at /sub/{{channels}}, publish at /pub/{{channel}}."
+        ),
+    )
+}
+
+/// The request as the edge module sees it.
+fn edge_request<B>(req: &hyper::Request<B>) -> Request {
+    Request {
+        method: req.method().as_str().to_owned(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or_default().to_owned(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
+    let sub = match app.edge().route(req) {
+        Ok(Ok(sub)) => sub,
+        Ok(Err(refusal)) => return refused(&refusal),
+        Err(err) => return edge_failed(&err),
+    };
+    let from = match &sub.cursor {
+        Some(given) => match Cursor::parse(given) {
+            Ok(cursor) => StartFrom::Cursor(cursor),
+            Err(err) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("The resume cursor {given:?} is not valid: {err}."),
+                );
+            }
+        },
+        None => StartFrom::Newest,
+    };
+    let Some(slot) = ConnectionSlot::take(&app.open, app.config.max_connections) else {
+        return busy(&format!(
+            "The server has its maximum of {} open subscriptions; try again shortly.",
+            app.config.max_connections
+        ));
+    };
+    if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
+        let head = match app.edge().open(&sub) {
+            Ok(head) => head,
+            Err(err) => return edge_failed(&err),
+        };
+        return match sub.transport {
+            Transport::Longpoll => long_poll(&app, &sub, from, head).await,
+            _ => poll(&app, &sub, from, head),
+        };
+    }
+    let id = match app.hub.subscribe(&sub.channels, from) {
+        Ok(id) => id,
+        Err(err) => return hub_refused(&err),
+    };
+    // The stream opens at the subscriber's actual position, so the edge can
+    // announce it (an SSE `id:`): a client that reconnects before its first
+    // message resumes there instead of losing what was published meanwhile.
+    let mut sub = sub;
+    sub.cursor = app.hub.cursor(id).map(|cursor| cursor.to_string());
+    let head = match app.edge().open(&sub) {
+        Ok(head) => head,
+        Err(err) => {
+            app.hub.unsubscribe(id);
+            return edge_failed(&err);
+        }
+    };
+    tracing::debug!(transport = sub.transport.as_str(), channels = ?sub.channels, "stream opened");
+    let ResponseHead {
+        status,
+        headers,
+        preamble,
+        byte_budget,
+    } = head;
+    let body = StreamBody::new(
+        Arc::clone(&app),
+        id,
+        sub.transport,
+        sub.channels.len() > 1,
+        preamble,
+        byte_budget,
+        slot,
+    );
+    with_head(status, &headers, UnsyncBoxBody::new(body))
+}
+
+async fn long_poll(
+    app: &App,
+    sub: &Subscription,
+    from: StartFrom,
+    head: ResponseHead,
+) -> Response<ReplyBody> {
+    let held = match app.hub.long_poll(&sub.channels, from) {
+        Ok(held) => held,
+        Err(LongPollError::Hub(err)) => return hub_refused(&err),
+        Err(err) => return busy(&format!("{err}.")),
+    };
+    let Some(reply) = held.reply().await else {
+        return busy("The server is shutting down; poll again shortly.");
+    };
+    let messages: Vec<_> = reply
+        .items
+        .iter()
+        .map(message_of)
+        .filter(|m| !m.channel.is_empty())
+        .collect();
+    reply_with(
+        app,
+        sub.transport,
+        &reply.cursor.to_string(),
+        &messages,
+        head,
+    )
+}
+
+fn poll(app: &App, sub: &Subscription, from: StartFrom, head: ResponseHead) -> Response<ReplyBody> {
+    let (batch, cursor) = match app.hub.poll_once(&sub.channels, from, 256) {
+        Ok(read) => read,
+        Err(err) => return hub_refused(&err),
+    };
+    let messages: Vec<_> = batch
+        .items
+        .iter()
+        .map(message_of)
+        .filter(|m| !m.channel.is_empty())
+        .collect();
+    reply_with(app, sub.transport, &cursor, &messages, head)
+}
+
+fn reply_with(
+    app: &App,
+    transport: Transport,
+    cursor: &str,
+    messages: &[crate::edge::Message],
+    head: ResponseHead,
+) -> Response<ReplyBody> {
+    match app.edge().frame_reply(transport, cursor, messages) {
+        Ok(Ok(body)) => {
+            app.metrics.bytes_out(body.len());
+            with_head(head.status, &head.headers, full(body))
+        }
+        Ok(Err(reason)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("The reply cannot be framed: {reason}."),
+        ),
+        Err(err) => edge_failed(&err),
+    }
+}
+
+async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let edge_req = edge_request(&req);
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(0);
+    let max = app.config.max_message_bytes;
+    if declared > max as u64 {
+        return too_large(max);
+    }
+    let accepted = match app.edge().accept_publish(&edge_req, declared) {
+        Ok(Ok(accepted)) => accepted,
+        Ok(Err(refusal)) => return refused(&refusal),
+        Err(err) => return edge_failed(&err),
+    };
+    let data = match Limited::new(req.into_body(), max).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => return too_large(max),
+        Err(err) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                &format!("The request body could not be read: {err}."),
+            );
+        }
+    };
+    match app
+        .hub
+        .publish(&accepted.channel, &accepted.event, data.to_vec())
+    {
+        Ok(published) => {
+            app.metrics.published();
+            let reply = serde_json::json!({
+                "id": published.cursor().to_string(),
+                "channel": accepted.channel,
+                "event": accepted.event,
+                "seq": published.seq,
+                "subscribers": published.reached,
+            });
+            json(StatusCode::OK, &reply)
+        }
+        Err(err) => hub_refused(&err),
+    }
+}
+
+fn channel_info(app: &App, channel: &str) -> Response<ReplyBody> {
+    let Some(info) = app.hub.channel_info(channel) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!("No channel {channel:?}: nothing was published or subscribed there yet."),
+        );
+    };
+    let reply = serde_json::json!({
+        "channel": channel,
+        "subscribers": info.subscribers,
+        "last_seq": info.last_seq,
+        "log_len": info.log_len,
+        "log_bytes": info.log_bytes,
+    });
+    json(StatusCode::OK, &reply)
+}
+
+fn with_head(status: u16, headers: &[(String, String)], body: ReplyBody) -> Response<ReplyBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
+        } else {
+            tracing::warn!(header = %name, "the edge module sent a header that is not valid HTTP; dropped");
+        }
+    }
+    response
+}
+
+fn full(body: impl Into<Bytes>) -> ReplyBody {
+    UnsyncBoxBody::new(Full::new(body.into()))
+}
+
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<ReplyBody> {
+    let mut body = serde_json::to_vec(value).unwrap_or_default();
+    body.push(b'\n');
+    with_head(
+        status.as_u16(),
+        &[
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("cache-control".to_owned(), "no-store".to_owned()),
+        ],
+        full(body),
+    )
+}
+
+/// A plain-text reply: one sentence that says what happened.
+pub fn text(status: StatusCode, message: &str) -> Response<ReplyBody> {
+    with_head(
+        status.as_u16(),
+        &[
+            (
+                "content-type".to_owned(),
+                "text/plain; charset=utf-8".to_owned(),
+            ),
+            ("cache-control".to_owned(), "no-store".to_owned()),
+        ],
+        full(format!("{message}\n")),
+    )
+}
+
+fn refused(refusal: &Refusal) -> Response<ReplyBody> {
+    text(
+        StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST),
+        &refusal.message,
+    )
+}
+
+fn edge_failed(err: &crate::edge::EdgeError) -> Response<ReplyBody> {
+    tracing::error!("edge module call failed: {err}");
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("The edge module failed on this request: {err}."),
+    )
+}
+
+fn busy(message: &str) -> Response<ReplyBody> {
+    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, message);
+    response.headers_mut().insert(
+        hyper::header::RETRY_AFTER,
+        hyper::header::HeaderValue::from_static("5"),
+    );
+    response
+}
+
+fn too_large(max: usize) -> Response<ReplyBody> {
+    text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("The message is larger than the server's limit of {max} bytes."),
+    )
+}
+
+fn hub_refused(err: &HubError) -> Response<ReplyBody> {
+    match err {
+        HubError::TooManySubscribers { .. } | HubError::TooManyChannels { .. } => {
+            busy(&format!("{err}; try again shortly."))
+        }
+        HubError::MessageTooLarge { .. } => text(StatusCode::PAYLOAD_TOO_LARGE, &format!("{err}.")),
+        _ => text(StatusCode::BAD_REQUEST, &format!("{err}.")),
+    }
+}
