@@ -38,7 +38,7 @@ pub const MAX_PUBLISH_BYTES: u64 = 1 << 20;
 /// interchangeable, so the boundary is a constant rather than a token per
 /// stream. It is public (it is in every Content-Type), so a payload that
 /// contains `--` followed by it cannot travel on the multipart transport:
-/// [`frame`] refuses it (the host skips that message for multipart
+/// [`frame()`] refuses it (the host skips that message for multipart
 /// subscribers and logs why) instead of letting it forge a part.
 pub const MULTIPART_BOUNDARY: &str = "pushwire-4c1e9a7f3b6d2e80a5f1c7d39b2e6a04";
 
