@@ -75,6 +75,7 @@ impl StreamBody {
         let period = app.config.heartbeat.max(Duration::from_millis(10));
         let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        app.metrics.connection_opened(transport);
         let mut pending = VecDeque::new();
         if !preamble.is_empty() {
             pending.push_back(Bytes::from(preamble));
@@ -131,7 +132,10 @@ impl StreamBody {
                 .framer
                 .frame(self.transport, item, self.multi_channel)
             {
-                Ok(Some(bytes)) => self.pending.push_back(bytes),
+                Ok(Some(bytes)) => {
+                    self.app.metrics.delivered(1);
+                    self.pending.push_back(bytes);
+                }
                 Ok(None) => {}
                 Err(err) => {
                     tracing::error!("edge module failed while framing, ending the stream: {err}");
@@ -186,6 +190,7 @@ impl Body for StreamBody {
 impl Drop for StreamBody {
     fn drop(&mut self) {
         self.app.hub.unsubscribe(self.id);
+        self.app.metrics.connection_closed(self.transport);
         tracing::debug!(transport = self.transport.as_str(), "stream closed");
     }
 }

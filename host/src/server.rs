@@ -160,6 +160,22 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyB
             text(StatusCode::METHOD_NOT_ALLOWED, "Use GET for /healthz.")
         };
     }
+    if path == "/metrics" {
+        let body = app
+            .metrics
+            .render(app.hub.subscriber_count(), app.edge().stats());
+        return with_head(
+            200,
+            &[
+                (
+                    "content-type".to_owned(),
+                    "text/plain; version=0.0.4; charset=utf-8".to_owned(),
+                ),
+                ("cache-control".to_owned(), "no-store".to_owned()),
+            ],
+            full(body),
+        );
+    }
     if path.starts_with("/sub/") {
         return subscribe(app, &edge_request(&req)).await;
     }
@@ -225,10 +241,13 @@ async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
             Ok(head) => head,
             Err(err) => return edge_failed(&err),
         };
-        return match sub.transport {
+        app.metrics.connection_opened(sub.transport);
+        let response = match sub.transport {
             Transport::Longpoll => long_poll(&app, &sub, from, head).await,
             _ => poll(&app, &sub, from, head),
         };
+        app.metrics.connection_closed(sub.transport);
+        return response;
     }
     let id = match app.hub.subscribe(&sub.channels, from) {
         Ok(id) => id,
@@ -317,6 +336,7 @@ fn reply_with(
 ) -> Response<ReplyBody> {
     match app.edge().frame_reply(transport, cursor, messages) {
         Ok(Ok(body)) => {
+            app.metrics.delivered(messages.len());
             app.metrics.bytes_out(body.len());
             with_head(head.status, &head.headers, full(body))
         }

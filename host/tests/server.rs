@@ -585,3 +585,71 @@ async fn a_subscriber_that_stops_reading_does_not_hold_back_the_others() {
     );
     drop(stalled);
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_and_move_with_traffic() {
+    async fn scrape(server: &Server) -> prometheus_parse::Scrape {
+        let response = get(server.addr, "/metrics", &[]).await;
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4")
+        );
+        let text = support::body_text(response).await;
+        let lines = text.lines().map(|line| Ok(line.to_owned()));
+        prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text")
+    }
+    fn value(scrape: &prometheus_parse::Scrape, name: &str, transport: Option<&str>) -> f64 {
+        let sample = scrape
+            .samples
+            .iter()
+            .find(|s| {
+                s.metric == name && transport.is_none_or(|t| s.labels.get("transport") == Some(t))
+            })
+            .unwrap_or_else(|| panic!("no sample {name} {transport:?}"));
+        match sample.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => panic!("{name} is not a number"),
+        }
+    }
+
+    let server = Server::start().await;
+    let before = scrape(&server).await;
+    assert!(
+        before
+            .docs
+            .contains_key("pushwire_messages_published_total"),
+        "every metric has HELP"
+    );
+    assert_eq!(value(&before, "pushwire_connections", Some("sse")), 0.0);
+
+    let mut sse = Stream::new(get(server.addr, "/sub/m", &[]).await);
+    let mut ndjson = Stream::new(get(server.addr, "/sub/m?transport=stream", &[]).await);
+    server.wait_for_subscribers(2).await;
+    server.publish_ok("m", "counted").await;
+    sse.read_until_count("counted", 1).await;
+    ndjson.read_until_count("counted", 1).await;
+
+    let during = scrape(&server).await;
+    assert_eq!(value(&during, "pushwire_connections", Some("sse")), 1.0);
+    assert_eq!(value(&during, "pushwire_connections", Some("stream")), 1.0);
+    assert_eq!(value(&during, "pushwire_subscriptions", None), 2.0);
+    assert_eq!(
+        value(&during, "pushwire_messages_published_total", None),
+        1.0
+    );
+    assert_eq!(
+        value(&during, "pushwire_messages_delivered_total", None),
+        2.0
+    );
+    assert!(value(&during, "pushwire_bytes_out_total", None) > 0.0);
+    assert!(
+        value(&during, "pushwire_edge_calls_total", None)
+            > value(&before, "pushwire_edge_calls_total", None)
+    );
+    assert_eq!(value(&during, "pushwire_edge_traps_total", None), 0.0);
+}
