@@ -50,6 +50,7 @@
 //! caught up share: key the cache by `(transport, channel list, cursor text)`.
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -121,8 +122,28 @@ impl Default for ChannelConfig {
     }
 }
 
+/// The configuration of the channels whose names match a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelRule {
+    /// A channel name, or a prefix followed by `*` (`ticker-*`); `*` alone
+    /// matches every channel.
+    pub pattern: String,
+    /// What matching channels get when they are created.
+    pub config: ChannelConfig,
+}
+
+impl ChannelRule {
+    /// Whether `name` matches this rule's pattern.
+    pub fn matches(&self, name: &str) -> bool {
+        match self.pattern.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == self.pattern,
+        }
+    }
+}
+
 /// Limits of a hub.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HubConfig {
     /// Most channels. Channels are created by their first publish or
     /// subscribe and are not removed. Default 10 000.
@@ -134,8 +155,12 @@ pub struct HubConfig {
     pub max_channels_per_subscription: usize,
     /// Largest message data, in bytes. Default 1 MiB.
     pub max_message_bytes: usize,
-    /// The configuration of channels not set with [`Hub::configure_channel`].
+    /// The configuration of channels that no rule matches and that were not
+    /// set with [`Hub::configure_channel`].
     pub channel: ChannelConfig,
+    /// Configurations by channel-name pattern, applied when a channel is
+    /// created; the first matching rule wins. Default: none.
+    pub channel_rules: Vec<ChannelRule>,
 }
 
 impl Default for HubConfig {
@@ -146,6 +171,7 @@ impl Default for HubConfig {
             max_channels_per_subscription: 16,
             max_message_bytes: 1024 * 1024,
             channel: ChannelConfig::default(),
+            channel_rules: Vec::new(),
         }
     }
 }
@@ -1116,7 +1142,13 @@ impl Hub {
                 max: self.config.max_channels,
             });
         }
-        let channel = Channel::new(name, self.config.channel);
+        let config = self
+            .config
+            .channel_rules
+            .iter()
+            .find(|rule| rule.matches(name))
+            .map_or(self.config.channel, |rule| rule.config);
+        let channel = Channel::new(name, config);
         let index = self.channels.len();
         self.channel_ids.insert(Arc::clone(&channel.name), index);
         self.channels.push(channel);
@@ -1602,6 +1634,7 @@ mod tests {
             max_channels_per_subscription: 2,
             max_message_bytes: 8,
             channel: unbounded(),
+            channel_rules: Vec::new(),
         };
         let mut hub = Hub::new(config, EPOCH);
         assert_eq!(
@@ -1882,5 +1915,51 @@ mod tests {
                 prop_assert_eq!(delivered[channel] + missed[channel], count, "channel {}", channel);
             }
         }
+    }
+
+    #[test]
+    fn channel_rules_configure_new_channels_by_pattern_first_match_wins() {
+        let latest = ChannelConfig {
+            policy: DeliveryPolicy::Latest,
+            ..ChannelConfig::default()
+        };
+        let tiny = ChannelConfig {
+            max_count: 1,
+            ..ChannelConfig::default()
+        };
+        let config = HubConfig {
+            channel_rules: vec![
+                ChannelRule {
+                    pattern: "ticker-*".into(),
+                    config: latest,
+                },
+                ChannelRule {
+                    pattern: "audit".into(),
+                    config: tiny,
+                },
+                ChannelRule {
+                    pattern: "ticker-slow".into(),
+                    config: tiny,
+                },
+            ],
+            ..HubConfig::default()
+        };
+        assert!(config.channel_rules[0].matches("ticker-"));
+        assert!(!config.channel_rules[1].matches("audit-2"));
+        let mut hub = Hub::new(config, EPOCH);
+        for name in ["ticker-slow", "audit", "chat"] {
+            for i in 0..3_u8 {
+                hub.publish(name, "message", vec![i], at(0)).unwrap();
+            }
+        }
+        // `ticker-*` came first, so `ticker-slow` keeps the default log.
+        assert_eq!(hub.channel_info("ticker-slow").unwrap().log_len, 3);
+        assert_eq!(hub.channel_info("audit").unwrap().log_len, 1);
+        assert_eq!(hub.channel_info("chat").unwrap().log_len, 3);
+        // Latest policy: a subscriber from the start skips to the newest.
+        let reader = hub.subscribe(&["ticker-slow"], StartFrom::Oldest).unwrap();
+        let batch = hub.read(reader, 10).unwrap();
+        assert_eq!(batch.items.len(), 1);
+        assert_eq!(batch.skipped, 2);
     }
 }

@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod body;
 pub mod cli;
+pub mod config;
 pub mod edge;
 pub mod fanout;
 pub mod hub;

@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use pushwire_core::hub::HubConfig;
 use pushwire_core::longpoll::LongPollConfig;
 use pushwire_host::cli;
+use pushwire_host::config::FileConfig;
 use pushwire_host::edge::{Edge, EdgeConfig};
 use pushwire_host::fanout::Framer;
 use pushwire_host::hub::SharedHub;
@@ -38,40 +38,57 @@ enum Command {
     Sub(cli::SubArgs),
 }
 
+/// Every setting: flag, then environment variable, then `--config` file,
+/// then the default shown.
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on (HTTP/1.1 and h2c).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// A TOML config file (keys as in the README; `[[channels]]` tables set
+    /// replay logs and slow-subscriber policy by channel pattern).
+    #[arg(long, env = "PUSHWIRE_CONFIG", value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+    /// Address to listen on (HTTP/1.1 and h2c) [default: 127.0.0.1:8080].
+    #[arg(long, env = "PUSHWIRE_LISTEN")]
+    listen: Option<SocketAddr>,
     /// A replacement edge module (a WebAssembly component of the pushwire
-    /// edge world, see host/edge/wit/edge.wit).
-    #[arg(long, value_name = "FILE.wasm")]
+    /// edge world, see host/edge/wit/edge.wit) [default: the built-in one].
+    #[arg(long, env = "PUSHWIRE_EDGE", value_name = "FILE.wasm")]
     edge: Option<PathBuf>,
-    /// CPU time one edge call may take, in milliseconds.
-    #[arg(long, default_value_t = 100, value_name = "MS")]
-    edge_deadline: u64,
-    /// Seconds between heartbeats on idle streams.
-    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
-    heartbeat: u64,
-    /// Most subscriptions open at once (more get 503 + Retry-After).
-    #[arg(long, default_value_t = 10_000)]
-    max_connections: usize,
-    /// Largest message, in bytes (larger publishes get 413).
-    #[arg(long, default_value_t = 1024 * 1024)]
-    max_message_bytes: usize,
-    /// Seconds a long poll is held before an empty reply.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
-    longpoll_timeout: u64,
-    /// Log filter (e.g. `info`, `debug`, `pushwire_host=debug`); `RUST_LOG` wins.
-    #[arg(long, default_value = "info")]
-    log: String,
+    /// CPU time one edge call may take, in milliseconds [default: 100].
+    #[arg(long, env = "PUSHWIRE_EDGE_DEADLINE_MS", value_name = "MS")]
+    edge_deadline: Option<u64>,
+    /// Seconds between heartbeats on idle streams [default: 15].
+    #[arg(long, env = "PUSHWIRE_HEARTBEAT_SECS", value_name = "SECONDS")]
+    heartbeat: Option<u64>,
+    /// Most subscriptions open at once; more get 503 + Retry-After
+    /// [default: 10000].
+    #[arg(long, env = "PUSHWIRE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Largest message, in bytes; larger publishes get 413 [default: 1048576].
+    #[arg(long, env = "PUSHWIRE_MAX_MESSAGE_BYTES")]
+    max_message_bytes: Option<usize>,
+    /// Seconds a long poll is held before an empty reply [default: 30].
+    #[arg(long, env = "PUSHWIRE_LONGPOLL_TIMEOUT_SECS", value_name = "SECONDS")]
+    longpoll_timeout: Option<u64>,
+    /// Log filter (e.g. `info`, `debug`, `pushwire_host=debug`); `RUST_LOG`
+    /// wins [default: info].
+    #[arg(long, env = "PUSHWIRE_LOG")]
+    log: Option<String>,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Serve(args) => {
-            init_logs(&args.log);
-            run_server(args)?;
+            let file = match &args.config {
+                Some(path) => FileConfig::load(path)?,
+                None => FileConfig::default(),
+            };
+            init_logs(
+                args.log
+                    .as_deref()
+                    .or(file.log.as_deref())
+                    .unwrap_or("info"),
+            );
+            run_server(args, &file)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Pub(args) => {
@@ -103,12 +120,23 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-fn run_server(args: ServeArgs) -> anyhow::Result<()> {
+fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
+    let defaults = ServerConfig::default();
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let max_message_bytes = args
+        .max_message_bytes
+        .or(file.max_message_bytes)
+        .unwrap_or(defaults.max_message_bytes);
     let edge_config = EdgeConfig {
-        deadline: Duration::from_millis(args.edge_deadline),
+        deadline: Duration::from_millis(
+            args.edge_deadline.or(file.edge_deadline_ms).unwrap_or(100),
+        ),
         ..EdgeConfig::default()
     };
-    let edge = match &args.edge {
+    let edge = match args.edge.as_ref().or(file.edge.as_ref()) {
         Some(path) => {
             let wasm = std::fs::read(path)
                 .with_context(|| format!("cannot read the edge module {}", path.display()))?;
@@ -117,27 +145,33 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
         None => Edge::builtin(edge_config)?,
     };
     let framer = Framer::new(Arc::new(edge)).context("the edge module failed at start")?;
-    let hub_config = HubConfig {
-        max_message_bytes: args.max_message_bytes,
-        ..HubConfig::default()
-    };
     let polls = LongPollConfig {
-        timeout: Duration::from_secs(args.longpoll_timeout),
+        timeout: Duration::from_secs(
+            args.longpoll_timeout
+                .or(file.longpoll_timeout_secs)
+                .unwrap_or(30),
+        ),
         ..LongPollConfig::default()
     };
-    let hub = Arc::new(SharedHub::new(hub_config, polls, epoch()));
+    let hub = Arc::new(SharedHub::new(file.hub(max_message_bytes)?, polls, epoch()));
     let config = ServerConfig {
-        heartbeat: Duration::from_secs(args.heartbeat),
-        max_connections: args.max_connections,
-        max_message_bytes: args.max_message_bytes,
-        ..ServerConfig::default()
+        heartbeat: args
+            .heartbeat
+            .or(file.heartbeat_secs)
+            .map_or(defaults.heartbeat, Duration::from_secs),
+        max_connections: args
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(defaults.max_connections),
+        max_message_bytes,
+        ..defaults
     };
     let app = Arc::new(App::new(config, hub, framer));
 
     runtime()?.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            .with_context(|| format!("cannot listen on {listen}"))?;
         tracing::info!("pushwire listening on http://{}", listener.local_addr()?);
         serve(listener, app, shutdown_signal()).await?;
         anyhow::Ok(())

@@ -653,3 +653,100 @@ async fn metrics_are_prometheus_text_and_move_with_traffic() {
     );
     assert_eq!(value(&during, "pushwire_edge_traps_total", None), 0.0);
 }
+
+/// The `pushwire serve` binary, its settings from a file and the environment,
+/// and SIGTERM.
+mod binary {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    fn write_config(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("pushwire-{name}-{}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn serve_reads_its_config_file_lets_the_environment_win_and_stops_on_sigterm() {
+        let config = write_config(
+            "sigterm",
+            "listen = \"127.0.0.1:1\"\nheartbeat_secs = 1\n[[channels]]\npattern = \"tick-*\"\npolicy = \"latest\"\n",
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("PUSHWIRE_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let addr = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            loop {
+                line.clear();
+                assert!(
+                    stderr.read_line(&mut line).unwrap() > 0,
+                    "serve exited before listening"
+                );
+                if let Some(at) = line.find("listening on http://") {
+                    let addr: core::net::SocketAddr = line[at + 20..].trim().parse().unwrap();
+                    return (addr, stderr);
+                }
+            }
+        });
+        let (addr, mut stderr) = tokio::time::timeout(support::LIMIT, addr)
+            .await
+            .unwrap()
+            .unwrap();
+        // heartbeat_secs = 1 from the file: an idle stream gets `:` lines.
+        let mut sse = Stream::new(get(addr, "/sub/idle", &[]).await);
+        sse.read_until_count(":\n", 2).await;
+
+        // SIGTERM: the stream ends in order and the process exits cleanly.
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        sse.read_to_end().await;
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(status.success(), "{status}");
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        assert!(rest.contains("shutting down"), "{rest}");
+        let _ = std::fs::remove_file(config);
+    }
+
+    #[test]
+    fn serve_refuses_a_config_file_with_a_typo_and_says_where() {
+        let config = write_config("typo", "heartbeat_sec = 5\n");
+        // Bounded: were the typo accepted, the server would run until killed.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + support::LIMIT;
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("serve accepted a config file with a typo");
+            }
+            std::thread::yield_now();
+        }
+        let output = child.wait_with_output().unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("unknown field `heartbeat_sec`"), "{stderr}");
+        let _ = std::fs::remove_file(config);
+    }
+}
