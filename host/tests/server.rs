@@ -750,3 +750,35 @@ mod binary {
         let _ = std::fs::remove_file(config);
     }
 }
+
+#[tokio::test]
+async fn every_streaming_transport_resumes_from_since_with_nothing_lost() {
+    let server = Server::start().await;
+    for transport in ["sse", "stream", "multipart", "iframe"] {
+        let channel = format!("resume-{transport}");
+        let first = server
+            .publish_ok(&channel, &format!("{transport}-old"))
+            .await;
+        // Published while the client was away.
+        server
+            .publish_ok(&channel, &format!("{transport}-new1"))
+            .await;
+        server
+            .publish_ok(&channel, &format!("{transport}-new2"))
+            .await;
+        let path = format!("/sub/{channel}?transport={transport}&since={first}");
+        let mut stream = Stream::new(get(server.addr, &path, &[]).await);
+        let text = stream
+            .read_until_count(&format!("{transport}-new2"), 1)
+            .await;
+        let new1 = text
+            .find(&format!("{transport}-new1"))
+            .expect("first missed message");
+        let new2 = text.find(&format!("{transport}-new2")).unwrap();
+        assert!(new1 < new2, "{transport}: out of order");
+        assert!(
+            !text.contains(&format!("{transport}-old")),
+            "{transport}: replayed too much"
+        );
+    }
+}
