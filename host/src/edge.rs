@@ -770,6 +770,7 @@ mod native {
             headers: head.headers,
             preamble: head.preamble,
             byte_budget: head.byte_budget,
+            repeat_last_ms: head.repeat_last_ms,
         }
     }
 

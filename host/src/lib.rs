@@ -17,8 +17,10 @@ extern crate alloc;
 
 pub mod body;
 pub mod cli;
+pub mod demo_camera;
 pub mod edge;
 pub mod fanout;
 pub mod hub;
 pub mod metrics;
 pub mod server;
+pub mod webcam;

@@ -62,6 +62,10 @@ struct ServeArgs {
     /// Seconds a long poll is held before an empty reply.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     longpoll_timeout: u64,
+    /// Run the built-in demo camera on channel `demo-cam` (watch it at
+    /// /stream/demo-cam.mjpg); `--demo-camera false` turns it off.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
+    demo_camera: bool,
     /// Log filter (e.g. `info`, `debug`, `pushwire_host=debug`); `RUST_LOG` wins.
     #[arg(long, default_value = "info")]
     log: String,
@@ -130,6 +134,7 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
         heartbeat: Duration::from_secs(args.heartbeat),
         max_connections: args.max_connections,
         max_message_bytes: args.max_message_bytes,
+        demo_camera: args.demo_camera,
         ..ServerConfig::default()
     };
     let app = Arc::new(App::new(config, hub, framer));

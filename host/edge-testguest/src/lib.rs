@@ -98,6 +98,7 @@ impl bindings::Guest for Misbehave {
             headers: Vec::new(),
             preamble: Vec::new(),
             byte_budget: None,
+            repeat_last_ms: None,
         }
     }
 

@@ -42,6 +42,15 @@ pub const MAX_PUBLISH_BYTES: u64 = 1 << 20;
 /// subscribers and logs why) instead of letting it forge a part.
 pub const MULTIPART_BOUNDARY: &str = "pushwire-4c1e9a7f3b6d2e80a5f1c7d39b2e6a04";
 
+/// Milliseconds without a new part after which a multipart stream repeats
+/// its last part, so Chromium shows it (CONFORMANCE.md §2, "Rendering
+/// latency": an `<img>` shows part N only once part N+1 starts).
+pub const MULTIPART_REPEAT_MS: u64 = 1000;
+
+/// The event name of a part of a multipart upload (`PUT /ingest/{channel}`)
+/// unless the request names another.
+pub const INGEST_EVENT: &str = "frame";
+
 /// Every transport with its name in `?transport=`, in the order of the WIT enum.
 pub const TRANSPORTS: [(&str, Transport); 6] = [
     ("sse", Transport::Sse),
@@ -131,6 +140,7 @@ pub fn route(req: &Request) -> Result<Subscription, Refusal> {
 pub fn open(sub: &Subscription) -> ResponseHead {
     let mut preamble = Vec::new();
     let mut byte_budget = None;
+    let mut repeat_last_ms = None;
     let content_type = match sub.transport {
         Transport::Sse => {
             sse::encode_comment(&mut preamble, "ok");
@@ -147,6 +157,9 @@ pub fn open(sub: &Subscription) -> ResponseHead {
         Transport::Multipart => {
             let encoder = multipart_encoder();
             encoder.write_start(&mut preamble);
+            // x-mixed-replace replaces: a repeated part changes nothing for
+            // a viewer, and it carries the same `X-Pushwire-Id`.
+            repeat_last_ms = Some(MULTIPART_REPEAT_MS);
             encoder.content_type()
         }
         Transport::Iframe => {
@@ -193,6 +206,7 @@ pub fn open(sub: &Subscription) -> ResponseHead {
         headers,
         preamble,
         byte_budget,
+        repeat_last_ms,
     }
 }
 
@@ -310,29 +324,45 @@ pub fn end(transport: Transport) -> Vec<u8> {
     out
 }
 
-/// Decide whether a publish request (`POST /pub/{channel}`) may go ahead.
+/// Decide whether a publish request (`POST /pub/{channel}`) or a part of a
+/// multipart upload (`PUT` or `POST /ingest/{channel}`) may go ahead.
 ///
 /// The channel is percent-decoded and checked with the hub's naming rule; the
 /// event name comes from `?event=`, else the `x-pushwire-event` header, else
-/// `message`, and must pass the hub's event rule (`gap` is reserved).
+/// `message` (`frame` for an upload, [`INGEST_EVENT`]), and must pass the
+/// hub's event rule (`gap` is reserved).
 ///
 /// # Errors
 /// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
-/// channel or event name, 413 for a body over [`MAX_PUBLISH_BYTES`].
+/// channel or event name, 413 for a body (or part) over [`MAX_PUBLISH_BYTES`].
 pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> {
-    let Some(raw) = req.path.strip_prefix("/pub/") else {
+    let (raw, default_event) = if let Some(raw) = req.path.strip_prefix("/pub/") {
+        if req.method != "POST" {
+            return Err(refuse(
+                405,
+                format!(
+                    "{} is not allowed on {}: publish with POST (the body is the message).",
+                    shown(&req.method),
+                    shown(&req.path)
+                ),
+            ));
+        }
+        (raw, DEFAULT_EVENT)
+    } else if let Some(raw) = req.path.strip_prefix("/ingest/") {
+        if req.method != "PUT" && req.method != "POST" {
+            return Err(refuse(
+                405,
+                format!(
+                    "{} is not allowed on {}: upload a multipart/x-mixed-replace stream with PUT or POST.",
+                    shown(&req.method),
+                    shown(&req.path)
+                ),
+            ));
+        }
+        (raw, INGEST_EVENT)
+    } else {
         return Err(not_found(&req.path));
     };
-    if req.method != "POST" {
-        return Err(refuse(
-            405,
-            format!(
-                "{} is not allowed on {}: publish with POST (the body is the message).",
-                shown(&req.method),
-                shown(&req.path)
-            ),
-        ));
-    }
     let channel = percent_decode(raw, false).map_err(|err| refuse(400, err.sentence("path")))?;
     if channel.contains(',') {
         return Err(refuse(
@@ -347,7 +377,7 @@ pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> 
     let event = match query_param(&req.query, "event")? {
         Some(event) => event,
         None => header(req, "x-pushwire-event")
-            .unwrap_or(DEFAULT_EVENT)
+            .unwrap_or(default_event)
             .to_owned(),
     };
     validate_event_name(&event).map_err(|err| {
