@@ -176,7 +176,7 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyB
         };
     }
     if path.starts_with("/sub/") {
-        return subscribe(app, &edge_request(&req), None).await;
+        return subscribe(app, &edge_request(&req)).await;
     }
     if path.starts_with("/ingest/") {
         return crate::webcam::ingest(&app, req).await;
@@ -222,13 +222,8 @@ pub(crate) fn edge_request<B>(req: &hyper::Request<B>) -> Request {
     }
 }
 
-/// Subscribe as the edge decides for `req`; `min_interval` caps how often
-/// a stream reads the hub (a webcam viewer's `?fps=`).
-pub(crate) async fn subscribe(
-    app: Arc<App>,
-    req: &Request,
-    min_interval: Option<Duration>,
-) -> Response<ReplyBody> {
+/// Subscribe as the edge decides for `req`.
+pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
     let sub = match app.edge().route(req) {
         Ok(Ok(sub)) => sub,
         Ok(Err(refusal)) => return refused(&refusal),
@@ -290,7 +285,7 @@ pub(crate) async fn subscribe(
         preamble,
         byte_budget,
         repeat_last: repeat_last_ms.map(Duration::from_millis),
-        min_interval,
+        min_interval: sub.min_interval_ms.map(Duration::from_millis),
     };
     let body = StreamBody::new(
         Arc::clone(&app),

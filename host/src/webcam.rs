@@ -15,8 +15,6 @@
 //! so a slow viewer skips to the newest frame instead of slowing anyone.
 
 use alloc::sync::Arc;
-use core::time::Duration;
-
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
@@ -32,9 +30,6 @@ use crate::server::{
     App, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, subscribe, text,
     with_head,
 };
-
-/// Highest `?fps=` a viewer may ask for.
-pub const MAX_FPS: f64 = 1000.0;
 
 /// `PUT` or `POST /ingest/{channel}`: read a multipart/x-mixed-replace upload
 /// part by part and publish each part's body on the channel (event `frame`
@@ -233,28 +228,15 @@ pub(crate) async fn view(
     if let Some(response) = one_channel(channel) {
         return response;
     }
-    let mut min_interval = None;
-    for pair in req.uri().query().unwrap_or_default().split('&') {
-        if let Some(value) = pair.strip_prefix("fps=") {
-            match value.parse::<f64>() {
-                Ok(fps) if fps > 0.0 && fps <= MAX_FPS => {
-                    min_interval = Some(Duration::from_secs_f64(1.0 / fps));
-                }
-                _ => {
-                    return text(
-                        StatusCode::BAD_REQUEST,
-                        &format!(
-                            "?fps={value} is not a frame rate: give a number above 0 and at most {MAX_FPS}, e.g. ?fps=5."
-                        ),
-                    );
-                }
-            }
-        }
-    }
+    // The edge reads the rest of the query (`?fps=`, `?since=`); the first
+    // `transport` wins, so this one does.
     let mut sub_req = edge_request(req);
     sub_req.path = format!("/sub/{channel}");
-    sub_req.query = "transport=multipart".to_owned();
-    subscribe(app, &sub_req, min_interval).await
+    sub_req.query = match req.uri().query() {
+        Some(query) if !query.is_empty() => format!("transport=multipart&{query}"),
+        _ => "transport=multipart".to_owned(),
+    };
+    subscribe(app, &sub_req).await
 }
 
 /// `GET /snapshot/{channel}.jpg`: the channel's newest frame, or 404.

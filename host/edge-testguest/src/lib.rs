@@ -88,6 +88,7 @@ impl bindings::Guest for Misbehave {
             transport: Transport::Sse,
             cursor: None,
             callback: None,
+            min_interval_ms: None,
         })
     }
 

@@ -47,6 +47,12 @@ pub const MULTIPART_BOUNDARY: &str = "pushwire-4c1e9a7f3b6d2e80a5f1c7d39b2e6a04"
 /// latency": an `<img>` shows part N only once part N+1 starts).
 pub const MULTIPART_REPEAT_MS: u64 = 1000;
 
+/// The highest `?fps=` a subscriber may ask for.
+pub const MAX_FPS: f64 = 1000.0;
+
+/// The lowest `?fps=`: one frame a day.
+pub const MIN_FPS: f64 = 1.0 / 86_400.0;
+
 /// The event name of a part of a multipart upload (`PUT /ingest/{channel}`)
 /// unless the request names another.
 pub const INGEST_EVENT: &str = "frame";
@@ -83,11 +89,12 @@ const SHOWN_CHARS: usize = 80;
 /// ([`negotiate`]); the cursor from `Last-Event-ID`, else `?since=` (or
 /// `?last_event_id=`, `?lastEventId=`; an empty value counts as absent), and
 /// must parse as a hub cursor; the forever frame's `?callback=` must be a
-/// JavaScript name (default `pushwireFrame`).
+/// JavaScript name (default `pushwireFrame`); `?fps=N` (from [`MIN_FPS`] to
+/// [`MAX_FPS`], fractions allowed) caps the rate at one message per 1/N s.
 ///
 /// # Errors
 /// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
-/// channel list, transport, cursor or callback, each with a sentence.
+/// channel list, transport, cursor, callback or frame rate, each with a sentence.
 pub fn route(req: &Request) -> Result<Subscription, Refusal> {
     let Some(list) = req.path.strip_prefix("/sub/") else {
         return Err(not_found(&req.path));
@@ -120,11 +127,16 @@ pub fn route(req: &Request) -> Result<Subscription, Refusal> {
         Transport::Iframe => Some(callback(req)?),
         _ => None,
     };
+    let min_interval_ms = match query_param(&req.query, "fps")? {
+        Some(fps) => Some(frame_interval(&fps)?),
+        None => None,
+    };
     Ok(Subscription {
         channels,
         transport,
         cursor,
         callback,
+        min_interval_ms,
     })
 }
 
@@ -636,6 +648,24 @@ fn resume_cursor(req: &Request) -> Result<Option<String>, Refusal> {
         })?;
     }
     Ok(text)
+}
+
+/// The milliseconds between frames at `fps` frames per second.
+fn frame_interval(fps: &str) -> Result<u64, Refusal> {
+    match fps.trim().parse::<f64>() {
+        // Rounded to the nearest millisecond (no `round` in core): the
+        // quotient is between 1 and 8.64e7, so the cast is exact enough.
+        Ok(rate) if (MIN_FPS..=MAX_FPS).contains(&rate) => {
+            Ok(((1000.0 / rate + 0.5) as u64).max(1))
+        }
+        _ => Err(refuse(
+            400,
+            format!(
+                "?fps={} is not a frame rate: give frames per second, at least one a day and at most {MAX_FPS}, e.g. ?fps=5 or ?fps=0.5.",
+                shown(fps)
+            ),
+        )),
+    }
 }
 
 fn callback(req: &Request) -> Result<String, Refusal> {

@@ -59,6 +59,7 @@ fn subscription(transport: Transport) -> Subscription {
         transport,
         cursor: None,
         callback: None,
+        min_interval_ms: None,
     }
 }
 
@@ -180,6 +181,35 @@ fn route_refuses_every_bad_request_with_a_sentence() {
             "not a sentence: {:?}",
             refusal.message
         );
+    }
+}
+
+#[test]
+fn route_reads_a_frame_rate_cap() {
+    let cases: &[(&str, Result<Option<u64>, &str>)] = &[
+        ("transport=multipart", Ok(None)),
+        ("fps=2", Ok(Some(500))),
+        ("fps=0.5&transport=multipart", Ok(Some(2000))),
+        ("fps=30", Ok(Some(33))),
+        ("fps=1000", Ok(Some(1))),
+        ("fps=0", Err("?fps=0 is not a frame rate")),
+        ("fps=-1", Err("is not a frame rate")),
+        ("fps=1001", Err("is not a frame rate")),
+        ("fps=NaN", Err("is not a frame rate")),
+        ("fps=fast", Err("?fps=fast is not a frame rate")),
+    ];
+    for (query, expected) in cases {
+        let found = route(&get("/sub/cam", query))
+            .map(|sub| sub.min_interval_ms)
+            .map_err(|refusal| {
+                assert_eq!(refusal.status, 400, "{query}");
+                refusal.message
+            });
+        match (found, expected) {
+            (Ok(found), Ok(expected)) => assert_eq!(found, *expected, "{query}"),
+            (Err(message), Err(needle)) => assert!(message.contains(needle), "{query}: {message}"),
+            (found, _) => panic!("{query}: {found:?}"),
+        }
     }
 }
 
