@@ -161,6 +161,7 @@ impl StreamBody {
             }
         };
         self.app.metrics.skipped(batch.skipped);
+        let mut new_message = false;
         for item in &batch.items {
             if let Delivery::Disconnect { resume } = item {
                 tracing::debug!(cursor = %resume, "slow subscriber disconnected; it resumes from its cursor");
@@ -179,6 +180,7 @@ impl StreamBody {
                 Ok(Some(bytes)) => {
                     if self.repeat_last.is_some() && matches!(item, Delivery::Message { .. }) {
                         self.last = Some(bytes.clone());
+                        new_message = true;
                     }
                     self.pending.push_back(bytes);
                 }
@@ -191,7 +193,7 @@ impl StreamBody {
             }
         }
         if let Some(pause) = self.repeat_last
-            && self.last.is_some()
+            && new_message
         {
             // A new message: the repeat is due after a pause from now.
             self.heartbeat.as_mut().reset(Instant::now() + pause);
