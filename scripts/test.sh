@@ -16,9 +16,15 @@ rustup toolchain install "$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.t
   --profile minimal --component rustfmt,clippy >/dev/null
 rustup target add wasm32-unknown-unknown wasm32-wasip2 wasm32v1-none >/dev/null
 
-step "tools the tests use as real clients (curl)"
-if ! command -v curl >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq curl; else sudo apt-get install -y -qq curl; fi
+step "tools the tests use as real clients (curl, ffmpeg)"
+missing=()
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+# ffmpeg uploads mpjpeg to /ingest and reads /stream back; ffprobe checks snapshots.
+{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || missing+=(ffmpeg)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 step "cargo fmt --check"

@@ -730,6 +730,17 @@ impl Hub {
         })
     }
 
+    /// The newest message a channel's log still holds, or `None` if the
+    /// channel does not exist or its log is empty (never published, or
+    /// everything evicted).
+    ///
+    /// Call it to answer "what is on this channel now" without subscribing:
+    /// a webcam snapshot is the newest frame.
+    pub fn newest(&self, channel: &str) -> Option<Arc<Entry>> {
+        let channel = self.channels.get(*self.channel_ids.get(channel)?)?;
+        channel.log.back().cloned()
+    }
+
     /// A subscriber's current cursor, or `None` if it does not exist.
     pub fn cursor(&self, id: SubscriberId) -> Option<Cursor> {
         let subscriber = self.subscribers.get(&id.0)?;
@@ -1478,6 +1489,32 @@ mod tests {
                 last_seq: 3
             })
         );
+    }
+
+    #[test]
+    fn newest_is_the_last_message_the_log_holds() {
+        let mut hub = hub_with(ChannelConfig {
+            max_count: 2,
+            ..unbounded()
+        });
+        assert!(hub.newest("cam").is_none());
+        hub.subscribe(&["cam"], StartFrom::Newest).unwrap();
+        assert!(hub.newest("cam").is_none(), "an empty log has no newest");
+        for frame in ["f1", "f2", "f3"] {
+            publish(&mut hub, "cam", frame, 0);
+        }
+        let newest = hub.newest("cam").unwrap();
+        assert_eq!((newest.data(), newest.seq()), (&b"f3"[..], 3));
+        assert!(hub.newest("other").is_none());
+        hub.configure_channel(
+            "cam",
+            ChannelConfig {
+                max_count: 0,
+                ..unbounded()
+            },
+        )
+        .unwrap();
+        assert!(hub.newest("cam").is_none(), "evicted messages are gone");
     }
 
     #[test]

@@ -49,6 +49,6 @@ mod encoder;
 mod parser;
 mod search;
 
-pub use boundary::{Boundary, BoundaryError, boundary_from_content_type};
+pub use boundary::{Boundary, BoundaryError, boundary_from_body_start, boundary_from_content_type};
 pub use encoder::{EncodeError, MultipartEncoder};
 pub use parser::{MultipartError, MultipartEvent, MultipartParser, MultipartParserConfig, Part};

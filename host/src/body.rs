@@ -2,10 +2,21 @@
 //! cursor whenever hyper asks for more, so a slow client is simply read less
 //! often (it never slows the others, and nothing is buffered for it beyond
 //! one batch).
+//!
+//! Heartbeats: every [`ServerConfig::heartbeat`](crate::server::ServerConfig)
+//! the body writes the transport's heartbeat bytes, or, when the edge asked
+//! for it ([`Shape::repeat_last`], multipart), the last message again: first
+//! after that shorter pause without a new message, so Chromium shows a still
+//! frame, then at the heartbeat period as a keep-alive.
+//!
+//! Pacing: with [`Shape::min_interval`] (`?fps=` on a webcam stream) the body
+//! reads the hub at most once per interval; on a `Latest` channel that read
+//! gets only the newest frame, so a capped viewer skips what came between.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::convert::Infallible;
+use core::future::Future;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll};
@@ -14,7 +25,7 @@ use core::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Body, Frame};
 use pushwire_core::hub::{Delivery, SubscriberId};
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::time::{Instant, Sleep};
 
 use crate::edge::Transport;
 use crate::hub::Read;
@@ -47,6 +58,21 @@ impl Drop for ConnectionSlot {
     }
 }
 
+/// How a stream body starts and paces itself (from the edge's response head,
+/// plus the route's own options).
+#[derive(Clone, Debug, Default)]
+pub struct Shape {
+    /// Bytes written before any message.
+    pub preamble: Vec<u8>,
+    /// End the body once this many bytes were written.
+    pub byte_budget: Option<u64>,
+    /// Heartbeat with the last message, first after this pause without a
+    /// new one (the edge's `repeat-last-ms`).
+    pub repeat_last: Option<Duration>,
+    /// Read the hub at most once per this interval (a viewer's frame-rate cap).
+    pub min_interval: Option<Duration>,
+}
+
 /// The body of a streaming subscription (`sse`, `stream`, `multipart`, `iframe`).
 pub struct StreamBody {
     app: Arc<App>,
@@ -54,7 +80,15 @@ pub struct StreamBody {
     transport: Transport,
     multi_channel: bool,
     pending: VecDeque<Bytes>,
-    heartbeat: Interval,
+    /// When the next heartbeat is due.
+    heartbeat: Pin<Box<Sleep>>,
+    period: Duration,
+    repeat_last: Option<Duration>,
+    /// The last message's framed bytes, kept when heartbeats repeat it.
+    last: Option<Bytes>,
+    min_interval: Option<Duration>,
+    /// No hub read before this (a frame-rate cap).
+    paced: Option<Pin<Box<Sleep>>>,
     byte_budget: Option<u64>,
     written: u64,
     ending: bool,
@@ -62,23 +96,21 @@ pub struct StreamBody {
 }
 
 impl StreamBody {
-    /// A body for hub subscriber `id`, starting with `preamble`.
+    /// A body for hub subscriber `id`, shaped by `shape`.
     pub fn new(
         app: Arc<App>,
         id: SubscriberId,
         transport: Transport,
         multi_channel: bool,
-        preamble: Vec<u8>,
-        byte_budget: Option<u64>,
+        shape: Shape,
         slot: ConnectionSlot,
     ) -> Self {
         let period = app.config.heartbeat.max(Duration::from_millis(10));
-        let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
-        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let heartbeat = Box::pin(tokio::time::sleep(period));
         app.metrics.connection_opened(transport);
         let mut pending = VecDeque::new();
-        if !preamble.is_empty() {
-            pending.push_back(Bytes::from(preamble));
+        if !shape.preamble.is_empty() {
+            pending.push_back(Bytes::from(shape.preamble));
         }
         Self {
             app,
@@ -87,7 +119,14 @@ impl StreamBody {
             multi_channel,
             pending,
             heartbeat,
-            byte_budget,
+            period,
+            repeat_last: shape
+                .repeat_last
+                .map(|pause| pause.max(Duration::from_millis(10))),
+            last: None,
+            min_interval: shape.min_interval.filter(|interval| !interval.is_zero()),
+            paced: None,
+            byte_budget: shape.byte_budget,
             written: 0,
             ending: false,
             _slot: slot,
@@ -106,7 +145,13 @@ impl StreamBody {
     }
 
     /// Read the hub once; true when something was queued or the stream ends.
-    fn fill(&mut self, cx: &Context<'_>) -> bool {
+    fn fill(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(paced) = &mut self.paced {
+            if paced.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            self.paced = None;
+        }
         let read = self.app.hub.read(self.id, BATCH, cx.waker());
         let batch = match read {
             Ok(Read::Batch(batch)) => batch,
@@ -117,6 +162,7 @@ impl StreamBody {
             }
         };
         self.app.metrics.skipped(batch.skipped);
+        let mut new_message = false;
         for item in &batch.items {
             if let Delivery::Disconnect { resume } = item {
                 tracing::debug!(cursor = %resume, "slow subscriber disconnected; it resumes from its cursor");
@@ -134,6 +180,10 @@ impl StreamBody {
             {
                 Ok(Some(bytes)) => {
                     self.app.metrics.delivered(1);
+                    if self.repeat_last.is_some() && matches!(item, Delivery::Message { .. }) {
+                        self.last = Some(bytes.clone());
+                        new_message = true;
+                    }
                     self.pending.push_back(bytes);
                 }
                 Ok(None) => {}
@@ -144,7 +194,29 @@ impl StreamBody {
                 }
             }
         }
+        if let Some(pause) = self.repeat_last
+            && new_message
+        {
+            // A new message: the repeat is due after a pause from now.
+            self.heartbeat.as_mut().reset(Instant::now() + pause);
+        }
+        if let Some(interval) = self.min_interval {
+            self.paced = Some(Box::pin(tokio::time::sleep(interval)));
+        }
         true
+    }
+
+    /// The heartbeat's bytes: the last message when the edge asked for it,
+    /// else the transport's own; and the next one is due a period later.
+    fn beat(&mut self) {
+        let beat = match (&self.repeat_last, &self.last) {
+            (Some(_), Some(last)) => last.clone(),
+            _ => self.app.framer.heartbeat(self.transport),
+        };
+        if !beat.is_empty() {
+            self.pending.push_back(beat);
+        }
+        self.heartbeat.as_mut().reset(Instant::now() + self.period);
     }
 }
 
@@ -175,11 +247,8 @@ impl Body for StreamBody {
             if this.fill(cx) {
                 continue;
             }
-            if this.heartbeat.poll_tick(cx).is_ready() {
-                let beat = this.app.framer.heartbeat(this.transport);
-                if !beat.is_empty() {
-                    this.pending.push_back(beat);
-                }
+            if this.heartbeat.as_mut().poll(cx).is_ready() {
+                this.beat();
                 continue;
             }
             return Poll::Pending;

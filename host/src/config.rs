@@ -40,6 +40,8 @@ pub struct FileConfig {
     pub longpoll_timeout_secs: Option<u64>,
     /// Log filter.
     pub log: Option<String>,
+    /// Run the built-in demo camera on `demo-cam`.
+    pub demo_camera: Option<bool>,
     /// Replay log and slow-subscriber policy of the channels not matched by
     /// a pattern.
     pub default_channel: Option<ChannelSection>,

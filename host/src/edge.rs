@@ -752,6 +752,7 @@ mod native {
             transport: transport_out(sub.transport),
             cursor: sub.cursor,
             callback: sub.callback,
+            min_interval_ms: sub.min_interval_ms,
         }
     }
 
@@ -761,6 +762,7 @@ mod native {
             transport: transport_in(sub.transport),
             cursor: sub.cursor.clone(),
             callback: sub.callback.clone(),
+            min_interval_ms: sub.min_interval_ms,
         }
     }
 
@@ -770,6 +772,7 @@ mod native {
             headers: head.headers,
             preamble: head.preamble,
             byte_budget: head.byte_budget,
+            repeat_last_ms: head.repeat_last_ms,
         }
     }
 

@@ -15,10 +15,14 @@ use std::time::Instant;
 
 use pushwire_core::Timestamp;
 use pushwire_core::hub::{
-    ChannelInfo, Hub, HubConfig, HubError, Published, ReadBatch, StartFrom, SubscriberId,
+    ChannelConfig, ChannelInfo, DeliveryPolicy, Entry, Hub, HubConfig, HubError, Published,
+    ReadBatch, StartFrom, SubscriberId,
 };
 use pushwire_core::longpoll::{LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId};
 use tokio::sync::{Notify, oneshot};
+
+/// Frames a webcam channel keeps in its replay log.
+pub const WEBCAM_LOG_FRAMES: usize = 8;
 
 /// The hub, the held polls and the wakers, behind one lock.
 pub struct SharedHub {
@@ -198,6 +202,28 @@ impl SharedHub {
             .unwrap_or_default();
         inner.hub.unsubscribe(id);
         Ok((batch?, cursor))
+    }
+
+    /// Make `channel` a webcam channel: [`DeliveryPolicy::Latest`] (a viewer
+    /// that falls behind skips to the newest frame) and a short replay log
+    /// (old frames are of no use), the hub's other bounds otherwise. Calling
+    /// it again changes nothing.
+    ///
+    /// # Errors
+    /// The hub's refusal (bad name, too many channels).
+    pub fn configure_webcam(&self, channel: &str) -> Result<(), HubError> {
+        let mut inner = self.lock();
+        let config = ChannelConfig {
+            policy: DeliveryPolicy::Latest,
+            max_count: WEBCAM_LOG_FRAMES,
+            ..inner.hub.config().channel
+        };
+        inner.hub.configure_channel(channel, config)
+    }
+
+    /// The newest message `channel` still holds (a webcam's current frame).
+    pub fn newest(&self, channel: &str) -> Option<Arc<Entry>> {
+        self.lock().hub.newest(channel)
     }
 
     /// Numbers about a channel, if it exists.

@@ -69,6 +69,10 @@ struct ServeArgs {
     /// Seconds a long poll is held before an empty reply [default: 30].
     #[arg(long, env = "PUSHWIRE_LONGPOLL_TIMEOUT_SECS", value_name = "SECONDS")]
     longpoll_timeout: Option<u64>,
+    /// Run the built-in demo camera on channel `demo-cam` (watch it at
+    /// /stream/demo-cam.mjpg); `false` turns it off [default: true].
+    #[arg(long, env = "PUSHWIRE_DEMO_CAMERA", action = clap::ArgAction::Set, value_name = "true|false")]
+    demo_camera: Option<bool>,
     /// Log filter (e.g. `info`, `debug`, `pushwire_host=debug`); `RUST_LOG`
     /// wins [default: info].
     #[arg(long, env = "PUSHWIRE_LOG")]
@@ -164,6 +168,7 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
             .or(file.max_connections)
             .unwrap_or(defaults.max_connections),
         max_message_bytes,
+        demo_camera: args.demo_camera.or(file.demo_camera).unwrap_or(true),
         ..defaults
     };
     let app = Arc::new(App::new(config, hub, framer));

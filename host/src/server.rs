@@ -9,6 +9,9 @@
 //! | `GET /sub/{channels}` | subscribe (`?transport=` or `Accept`; resume with `Last-Event-ID` or `?since=`) |
 //! | `POST /pub/{channel}` | publish the body (`?event=` names the event); JSON reply |
 //! | `GET /pub/{channel}` | channel info as JSON |
+//! | `PUT`/`POST /ingest/{channel}` | a multipart/x-mixed-replace upload, one message (event `frame`) per part |
+//! | `GET /stream/{channel}.mjpg` | the channel as multipart for an `<img>` (`?fps=` caps the rate) |
+//! | `GET /snapshot/{channel}.jpg` | the channel's newest frame |
 //! | `GET /healthz` | liveness |
 
 use alloc::sync::Arc;
@@ -32,7 +35,7 @@ use pushwire_core::hub::{HubError, StartFrom};
 use pushwire_core::longpoll::LongPollError;
 use tokio::net::TcpListener;
 
-use crate::body::{ConnectionSlot, StreamBody};
+use crate::body::{ConnectionSlot, Shape, StreamBody};
 use crate::edge::{Edge, Refusal, Request, ResponseHead, Subscription, Transport};
 use crate::fanout::{Framer, message_of};
 use crate::hub::SharedHub;
@@ -53,6 +56,10 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// How long shutdown waits for connections to finish. Default 5 s.
     pub shutdown_grace: Duration,
+    /// Run the built-in demo camera on channel `demo-cam`
+    /// ([`crate::demo_camera`]). Default `false` here; `pushwire serve`
+    /// turns it on unless told `--demo-camera false`.
+    pub demo_camera: bool,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +69,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             max_message_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(5),
+            demo_camera: false,
         }
     }
 }
@@ -91,7 +99,7 @@ impl App {
         }
     }
 
-    fn edge(&self) -> &Edge {
+    pub(crate) fn edge(&self) -> &Edge {
         self.framer.edge()
     }
 }
@@ -110,6 +118,10 @@ pub async fn serve(
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     let timers = tokio::spawn(Arc::clone(&app.hub).run_timers());
+    let camera = app
+        .config
+        .demo_camera
+        .then(|| tokio::spawn(crate::demo_camera::run(Arc::clone(&app))));
     let mut shutdown = pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -140,6 +152,9 @@ pub async fn serve(
     }
     tracing::info!("shutting down: ending streams so clients resume");
     drop(listener);
+    if let Some(camera) = camera {
+        camera.abort();
+    }
     app.hub.shut_down();
     if tokio::time::timeout(app.config.shutdown_grace, graceful.shutdown())
         .await
@@ -179,6 +194,17 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyB
     if path.starts_with("/sub/") {
         return subscribe(app, &edge_request(&req)).await;
     }
+    if path.starts_with("/ingest/") {
+        return crate::webcam::ingest(&app, req).await;
+    }
+    if let Some(rest) = path.strip_prefix("/stream/") {
+        let rest = rest.to_owned();
+        return crate::webcam::view(app, &req, &rest).await;
+    }
+    if let Some(rest) = path.strip_prefix("/snapshot/") {
+        let rest = rest.to_owned();
+        return crate::webcam::snapshot(&app, &req, &rest);
+    }
     if let Some(channel) = path.strip_prefix("/pub/") {
         if req.method() == Method::GET {
             return channel_info(&app, channel);
@@ -188,13 +214,13 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyB
     text(
         StatusCode::NOT_FOUND,
         &format!(
-            "No such route {path}: subscribe at /sub/{{channels}}, publish at /pub/{{channel}}."
+            "No such route {path}: subscribe at /sub/{{channels}}, publish at /pub/{{channel}}, upload a camera at /ingest/{{channel}}, watch it at /stream/{{channel}}.mjpg."
         ),
     )
 }
 
 /// The request as the edge module sees it.
-fn edge_request<B>(req: &hyper::Request<B>) -> Request {
+pub(crate) fn edge_request<B>(req: &hyper::Request<B>) -> Request {
     Request {
         method: req.method().as_str().to_owned(),
         path: req.uri().path().to_owned(),
@@ -212,7 +238,8 @@ fn edge_request<B>(req: &hyper::Request<B>) -> Request {
     }
 }
 
-async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
+/// Subscribe as the edge decides for `req`.
+pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
     let sub = match app.edge().route(req) {
         Ok(Ok(sub)) => sub,
         Ok(Err(refusal)) => return refused(&refusal),
@@ -271,14 +298,20 @@ async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
         headers,
         preamble,
         byte_budget,
+        repeat_last_ms,
     } = head;
+    let shape = Shape {
+        preamble,
+        byte_budget,
+        repeat_last: repeat_last_ms.map(Duration::from_millis),
+        min_interval: sub.min_interval_ms.map(Duration::from_millis),
+    };
     let body = StreamBody::new(
         Arc::clone(&app),
         id,
         sub.transport,
         sub.channels.len() > 1,
-        preamble,
-        byte_budget,
+        shape,
         slot,
     );
     with_head(status, &headers, UnsyncBoxBody::new(body))
@@ -411,7 +444,11 @@ fn channel_info(app: &App, channel: &str) -> Response<ReplyBody> {
     json(StatusCode::OK, &reply)
 }
 
-fn with_head(status: u16, headers: &[(String, String)], body: ReplyBody) -> Response<ReplyBody> {
+pub(crate) fn with_head(
+    status: u16,
+    headers: &[(String, String)],
+    body: ReplyBody,
+) -> Response<ReplyBody> {
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     for (name, value) in headers {
@@ -427,11 +464,11 @@ fn with_head(status: u16, headers: &[(String, String)], body: ReplyBody) -> Resp
     response
 }
 
-fn full(body: impl Into<Bytes>) -> ReplyBody {
+pub(crate) fn full(body: impl Into<Bytes>) -> ReplyBody {
     UnsyncBoxBody::new(Full::new(body.into()))
 }
 
-fn json(status: StatusCode, value: &serde_json::Value) -> Response<ReplyBody> {
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<ReplyBody> {
     let mut body = serde_json::to_vec(value).unwrap_or_default();
     body.push(b'\n');
     with_head(
@@ -459,14 +496,14 @@ pub fn text(status: StatusCode, message: &str) -> Response<ReplyBody> {
     )
 }
 
-fn refused(refusal: &Refusal) -> Response<ReplyBody> {
+pub(crate) fn refused(refusal: &Refusal) -> Response<ReplyBody> {
     text(
         StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST),
         &refusal.message,
     )
 }
 
-fn edge_failed(err: &crate::edge::EdgeError) -> Response<ReplyBody> {
+pub(crate) fn edge_failed(err: &crate::edge::EdgeError) -> Response<ReplyBody> {
     tracing::error!("edge module call failed: {err}");
     text(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -483,14 +520,14 @@ fn busy(message: &str) -> Response<ReplyBody> {
     response
 }
 
-fn too_large(max: usize) -> Response<ReplyBody> {
+pub(crate) fn too_large(max: usize) -> Response<ReplyBody> {
     text(
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("The message is larger than the server's limit of {max} bytes."),
     )
 }
 
-fn hub_refused(err: &HubError) -> Response<ReplyBody> {
+pub(crate) fn hub_refused(err: &HubError) -> Response<ReplyBody> {
     match err {
         HubError::TooManySubscribers { .. } | HubError::TooManyChannels { .. } => {
             busy(&format!("{err}; try again shortly."))

@@ -344,6 +344,7 @@ fn native_and_wasm_edges_give_identical_results() {
         transport: Transport::Iframe,
         cursor: None,
         callback: Some("bad name".into()),
+        min_interval_ms: None,
     };
     assert_eq!(wasm.open(&made_up).unwrap(), native.open(&made_up).unwrap());
 

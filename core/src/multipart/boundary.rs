@@ -148,6 +148,45 @@ pub fn boundary_from_content_type(content_type: &str) -> Result<Boundary, Bounda
     }
 }
 
+/// Read the boundary from the first line of a multipart body: `--<token>`.
+///
+/// Call it for an upload that names no boundary because it sends no
+/// `Content-Type` at all (ffmpeg's HTTP output with `-f mpjpeg`, whose body
+/// starts `--ffmpeg\r\n`; ffmpeg's own demuxer likewise requires the data to
+/// start with `--`), with the body's first bytes; then hand the boundary to
+/// [`MultipartParser::new`](super::MultipartParser::new) and push the same
+/// bytes. One leading CRLF or LF is skipped (as the parser does); trailing
+/// spaces and tabs on the line (transport padding) are ignored.
+///
+/// Returns `None` while `start` holds no whole first line yet: call again
+/// with more bytes.
+///
+/// # Errors
+/// [`BoundaryError::Missing`] when the first line does not start with `--`,
+/// and as [`boundary_from_content_type`] for the token itself (a first line
+/// longer than a token may be is [`BoundaryError::TooLong`] at once).
+pub fn boundary_from_body_start(start: &[u8]) -> Option<Result<Boundary, BoundaryError>> {
+    let start = start
+        .strip_prefix(b"\r\n")
+        .or_else(|| start.strip_prefix(b"\n"))
+        .unwrap_or(start);
+    let Some(end) = start.iter().position(|&b| b == b'\n') else {
+        // `--`, the longest token, padding and CR fit well within this.
+        return (start.len() > MAX_FOREIGN_LEN + 16).then_some(Err(BoundaryError::TooLong));
+    };
+    let line = start.get(..end).unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(token) = line.strip_prefix(b"--") else {
+        return Some(Err(BoundaryError::Missing));
+    };
+    let Ok(token) = core::str::from_utf8(token) else {
+        return Some(Err(BoundaryError::InvalidChar));
+    };
+    Some(foreign_boundary(String::from(
+        token.trim_end_matches(is_space),
+    )))
+}
+
 /// Split one parameter value (bare or quoted) off the front of `text`.
 fn parameter_value(text: &str) -> (String, &str) {
     let text = text.trim_start_matches(is_space);
@@ -370,6 +409,35 @@ mod tests {
             boundary_from_content_type(&long),
             Err(BoundaryError::TooLong)
         );
+    }
+
+    #[test]
+    fn body_start_gives_the_boundary_of_an_upload_without_content_type() {
+        type Found<'a> = Option<Result<&'a str, BoundaryError>>;
+        let cases: &[(&[u8], Found<'_>)] = &[
+            (
+                b"--ffmpeg\r\nContent-type: image/jpeg\r\n",
+                Some(Ok("ffmpeg")),
+            ),
+            (b"\r\n--cam \t\nrest", Some(Ok("cam"))),
+            (b"----cam\r\n", Some(Ok("--cam"))),
+            (b"--ffmp", None),
+            (b"", None),
+            (
+                b"Content-type: image/jpeg\r\n",
+                Some(Err(BoundaryError::Missing)),
+            ),
+            (b"--\r\n", Some(Err(BoundaryError::Empty))),
+            (b"--a\x01b\n", Some(Err(BoundaryError::InvalidChar))),
+            (b"--\xff\n", Some(Err(BoundaryError::InvalidChar))),
+            (&[b'-'; 300], Some(Err(BoundaryError::TooLong))),
+        ];
+        for (start, expected) in cases {
+            let found = boundary_from_body_start(start);
+            let found = found.map(|result| result.map(|b| String::from(b.as_str())));
+            let expected = expected.map(|result| result.map(String::from));
+            assert_eq!(found, expected, "{:?}", String::from_utf8_lossy(start));
+        }
     }
 
     #[test]

@@ -88,6 +88,7 @@ impl bindings::Guest for Misbehave {
             transport: Transport::Sse,
             cursor: None,
             callback: None,
+            min_interval_ms: None,
         })
     }
 
@@ -98,6 +99,7 @@ impl bindings::Guest for Misbehave {
             headers: Vec::new(),
             preamble: Vec::new(),
             byte_budget: None,
+            repeat_last_ms: None,
         }
     }
 

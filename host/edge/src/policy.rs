@@ -42,6 +42,21 @@ pub const MAX_PUBLISH_BYTES: u64 = 1 << 20;
 /// subscribers and logs why) instead of letting it forge a part.
 pub const MULTIPART_BOUNDARY: &str = "pushwire-4c1e9a7f3b6d2e80a5f1c7d39b2e6a04";
 
+/// Milliseconds without a new part after which a multipart stream repeats
+/// its last part, so Chromium shows it (CONFORMANCE.md §2, "Rendering
+/// latency": an `<img>` shows part N only once part N+1 starts).
+pub const MULTIPART_REPEAT_MS: u64 = 1000;
+
+/// The highest `?fps=` a subscriber may ask for.
+pub const MAX_FPS: f64 = 1000.0;
+
+/// The lowest `?fps=`: one frame a day.
+pub const MIN_FPS: f64 = 1.0 / 86_400.0;
+
+/// The event name of a part of a multipart upload (`PUT /ingest/{channel}`)
+/// unless the request names another.
+pub const INGEST_EVENT: &str = "frame";
+
 /// Every transport with its name in `?transport=`, in the order of the WIT enum.
 pub const TRANSPORTS: [(&str, Transport); 6] = [
     ("sse", Transport::Sse),
@@ -74,11 +89,12 @@ const SHOWN_CHARS: usize = 80;
 /// ([`negotiate`]); the cursor from `Last-Event-ID`, else `?since=` (or
 /// `?last_event_id=`, `?lastEventId=`; an empty value counts as absent), and
 /// must parse as a hub cursor; the forever frame's `?callback=` must be a
-/// JavaScript name (default `pushwireFrame`).
+/// JavaScript name (default `pushwireFrame`); `?fps=N` (from [`MIN_FPS`] to
+/// [`MAX_FPS`], fractions allowed) caps the rate at one message per 1/N s.
 ///
 /// # Errors
 /// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
-/// channel list, transport, cursor or callback, each with a sentence.
+/// channel list, transport, cursor, callback or frame rate, each with a sentence.
 pub fn route(req: &Request) -> Result<Subscription, Refusal> {
     let Some(list) = req.path.strip_prefix("/sub/") else {
         return Err(not_found(&req.path));
@@ -111,11 +127,16 @@ pub fn route(req: &Request) -> Result<Subscription, Refusal> {
         Transport::Iframe => Some(callback(req)?),
         _ => None,
     };
+    let min_interval_ms = match query_param(&req.query, "fps")? {
+        Some(fps) => Some(frame_interval(&fps)?),
+        None => None,
+    };
     Ok(Subscription {
         channels,
         transport,
         cursor,
         callback,
+        min_interval_ms,
     })
 }
 
@@ -131,6 +152,7 @@ pub fn route(req: &Request) -> Result<Subscription, Refusal> {
 pub fn open(sub: &Subscription) -> ResponseHead {
     let mut preamble = Vec::new();
     let mut byte_budget = None;
+    let mut repeat_last_ms = None;
     let content_type = match sub.transport {
         Transport::Sse => {
             sse::encode_comment(&mut preamble, "ok");
@@ -147,6 +169,9 @@ pub fn open(sub: &Subscription) -> ResponseHead {
         Transport::Multipart => {
             let encoder = multipart_encoder();
             encoder.write_start(&mut preamble);
+            // x-mixed-replace replaces: a repeated part changes nothing for
+            // a viewer, and it carries the same `X-Pushwire-Id`.
+            repeat_last_ms = Some(MULTIPART_REPEAT_MS);
             encoder.content_type()
         }
         Transport::Iframe => {
@@ -193,6 +218,7 @@ pub fn open(sub: &Subscription) -> ResponseHead {
         headers,
         preamble,
         byte_budget,
+        repeat_last_ms,
     }
 }
 
@@ -310,29 +336,45 @@ pub fn end(transport: Transport) -> Vec<u8> {
     out
 }
 
-/// Decide whether a publish request (`POST /pub/{channel}`) may go ahead.
+/// Decide whether a publish request (`POST /pub/{channel}`) or a part of a
+/// multipart upload (`PUT` or `POST /ingest/{channel}`) may go ahead.
 ///
 /// The channel is percent-decoded and checked with the hub's naming rule; the
 /// event name comes from `?event=`, else the `x-pushwire-event` header, else
-/// `message`, and must pass the hub's event rule (`gap` is reserved).
+/// `message` (`frame` for an upload, [`INGEST_EVENT`]), and must pass the
+/// hub's event rule (`gap` is reserved).
 ///
 /// # Errors
 /// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
-/// channel or event name, 413 for a body over [`MAX_PUBLISH_BYTES`].
+/// channel or event name, 413 for a body (or part) over [`MAX_PUBLISH_BYTES`].
 pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> {
-    let Some(raw) = req.path.strip_prefix("/pub/") else {
+    let (raw, default_event) = if let Some(raw) = req.path.strip_prefix("/pub/") {
+        if req.method != "POST" {
+            return Err(refuse(
+                405,
+                format!(
+                    "{} is not allowed on {}: publish with POST (the body is the message).",
+                    shown(&req.method),
+                    shown(&req.path)
+                ),
+            ));
+        }
+        (raw, DEFAULT_EVENT)
+    } else if let Some(raw) = req.path.strip_prefix("/ingest/") {
+        if req.method != "PUT" && req.method != "POST" {
+            return Err(refuse(
+                405,
+                format!(
+                    "{} is not allowed on {}: upload a multipart/x-mixed-replace stream with PUT or POST.",
+                    shown(&req.method),
+                    shown(&req.path)
+                ),
+            ));
+        }
+        (raw, INGEST_EVENT)
+    } else {
         return Err(not_found(&req.path));
     };
-    if req.method != "POST" {
-        return Err(refuse(
-            405,
-            format!(
-                "{} is not allowed on {}: publish with POST (the body is the message).",
-                shown(&req.method),
-                shown(&req.path)
-            ),
-        ));
-    }
     let channel = percent_decode(raw, false).map_err(|err| refuse(400, err.sentence("path")))?;
     if channel.contains(',') {
         return Err(refuse(
@@ -347,7 +389,7 @@ pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> 
     let event = match query_param(&req.query, "event")? {
         Some(event) => event,
         None => header(req, "x-pushwire-event")
-            .unwrap_or(DEFAULT_EVENT)
+            .unwrap_or(default_event)
             .to_owned(),
     };
     validate_event_name(&event).map_err(|err| {
@@ -606,6 +648,24 @@ fn resume_cursor(req: &Request) -> Result<Option<String>, Refusal> {
         })?;
     }
     Ok(text)
+}
+
+/// The milliseconds between frames at `fps` frames per second.
+fn frame_interval(fps: &str) -> Result<u64, Refusal> {
+    match fps.trim().parse::<f64>() {
+        // Rounded to the nearest millisecond (no `round` in core): the
+        // quotient is between 1 and 8.64e7, so the cast is exact enough.
+        Ok(rate) if (MIN_FPS..=MAX_FPS).contains(&rate) => {
+            Ok(((1000.0 / rate + 0.5) as u64).max(1))
+        }
+        _ => Err(refuse(
+            400,
+            format!(
+                "?fps={} is not a frame rate: give frames per second, at least one a day and at most {MAX_FPS}, e.g. ?fps=5 or ?fps=0.5.",
+                shown(fps)
+            ),
+        )),
+    }
 }
 
 fn callback(req: &Request) -> Result<String, Refusal> {

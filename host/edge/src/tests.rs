@@ -17,8 +17,9 @@ use pushwire_core::wire::{self, WireMessageRef};
 use pushwire_core::{ndjson, sse};
 
 use crate::policy::{
-    DecodeError, MAX_CHANNELS, MULTIPART_BOUNDARY, TRANSPORTS, negotiate, parse_transport,
-    percent_decode, sniff_content_type, transport_name,
+    DecodeError, INGEST_EVENT, MAX_CHANNELS, MAX_PUBLISH_BYTES, MULTIPART_BOUNDARY,
+    MULTIPART_REPEAT_MS, TRANSPORTS, negotiate, parse_transport, percent_decode,
+    sniff_content_type, transport_name,
 };
 use crate::{
     Message, Publish, Request, Subscription, Transport, accept_publish, end, frame, frame_reply,
@@ -58,6 +59,7 @@ fn subscription(transport: Transport) -> Subscription {
         transport,
         cursor: None,
         callback: None,
+        min_interval_ms: None,
     }
 }
 
@@ -179,6 +181,35 @@ fn route_refuses_every_bad_request_with_a_sentence() {
             "not a sentence: {:?}",
             refusal.message
         );
+    }
+}
+
+#[test]
+fn route_reads_a_frame_rate_cap() {
+    let cases: &[(&str, Result<Option<u64>, &str>)] = &[
+        ("transport=multipart", Ok(None)),
+        ("fps=2", Ok(Some(500))),
+        ("fps=0.5&transport=multipart", Ok(Some(2000))),
+        ("fps=30", Ok(Some(33))),
+        ("fps=1000", Ok(Some(1))),
+        ("fps=0", Err("?fps=0 is not a frame rate")),
+        ("fps=-1", Err("is not a frame rate")),
+        ("fps=1001", Err("is not a frame rate")),
+        ("fps=NaN", Err("is not a frame rate")),
+        ("fps=fast", Err("?fps=fast is not a frame rate")),
+    ];
+    for (query, expected) in cases {
+        let found = route(&get("/sub/cam", query))
+            .map(|sub| sub.min_interval_ms)
+            .map_err(|refusal| {
+                assert_eq!(refusal.status, 400, "{query}");
+                refusal.message
+            });
+        match (found, expected) {
+            (Ok(found), Ok(expected)) => assert_eq!(found, *expected, "{query}"),
+            (Err(message), Err(needle)) => assert!(message.contains(needle), "{query}: {message}"),
+            (found, _) => panic!("{query}: {found:?}"),
+        }
     }
 }
 
@@ -506,6 +537,9 @@ fn open_sends_the_headers_and_preamble_of_each_transport() {
         );
         assert_eq!(head.preamble, preamble, "{transport:?}");
         assert_eq!(head.byte_budget, None, "{transport:?}");
+        // Only multipart heartbeats with its last part (Chromium's one-frame latency).
+        let repeat = (transport == Transport::Multipart).then_some(MULTIPART_REPEAT_MS);
+        assert_eq!(head.repeat_last_ms, repeat, "{transport:?}");
     }
     assert_eq!(
         open(&subscription(Transport::Sse)).preamble,
@@ -863,6 +897,62 @@ fn publish_is_accepted_with_its_channel_and_event() {
                 event: (*event).into()
             }),
             "{req:?}"
+        );
+    }
+}
+
+#[test]
+fn an_upload_is_accepted_as_frames_on_its_channel() {
+    for method in ["PUT", "POST"] {
+        assert_eq!(
+            accept_publish(&request(method, "/ingest/cam", "", &[]), 0),
+            Ok(Publish {
+                channel: "cam".into(),
+                event: INGEST_EVENT.into()
+            }),
+            "{method}"
+        );
+    }
+    assert_eq!(
+        accept_publish(&request("PUT", "/ingest/cam", "event=still", &[]), 10),
+        Ok(Publish {
+            channel: "cam".into(),
+            event: "still".into()
+        })
+    );
+    let cases: &[(Request, u64, u16, &str)] = &[
+        (
+            request("GET", "/ingest/cam", "", &[]),
+            0,
+            405,
+            "with PUT or POST",
+        ),
+        (
+            request("PUT", "/ingest/a,b", "", &[]),
+            0,
+            400,
+            "one channel at a time",
+        ),
+        (
+            request("PUT", "/ingest/a b", "", &[]),
+            0,
+            400,
+            "not a valid channel name",
+        ),
+        (
+            request("PUT", "/ingest/cam", "", &[]),
+            MAX_PUBLISH_BYTES + 1,
+            413,
+            "more than the limit",
+        ),
+    ];
+    for (req, len, status, needle) in cases {
+        let refusal = accept_publish(req, *len).unwrap_err();
+        assert_eq!(refusal.status, *status, "{req:?}: {}", refusal.message);
+        assert!(
+            refusal.message.contains(needle),
+            "{req:?}: {}",
+            refusal.message
         );
     }
 }

@@ -1,0 +1,315 @@
+//! Webcams: a multipart/x-mixed-replace upload turned into frames
+//! (`/ingest`), the frames as multipart for a plain `<img>` (`/stream`) and
+//! the newest one as a still (`/snapshot`).
+//!
+//! ```text
+//! PUT /ingest/cam ──► MultipartParser (core) ──► Edge::accept_publish per part ──► hub.publish("frame")
+//! GET /stream/cam.mjpg ──► Edge::route("/sub/cam?transport=multipart") ──► StreamBody (repeat last, ?fps=)
+//! GET /snapshot/cam.jpg ──► Edge::route("/sub/cam") ──► hub.newest
+//! ```
+//!
+//! Nothing here parses or frames multipart: core's parser reads the upload,
+//! the edge frames the parts and decides every name and limit. Webcam
+//! channels use [`DeliveryPolicy::Latest`](pushwire_core::hub::DeliveryPolicy)
+//! ([`SharedHub::configure_webcam`](crate::hub::SharedHub::configure_webcam)),
+//! so a slow viewer skips to the newest frame instead of slowing anyone.
+
+use alloc::sync::Arc;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Method, Response, StatusCode};
+use pushwire_core::multipart::{
+    MultipartError, MultipartEvent, MultipartParser, MultipartParserConfig,
+    boundary_from_body_start, boundary_from_content_type,
+};
+
+use pushwire_core::hub::{HubError, Published};
+
+use crate::edge::{Publish, Request};
+use crate::server::{
+    App, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, subscribe, text,
+    with_head,
+};
+
+/// `PUT` or `POST /ingest/{channel}`: read a multipart/x-mixed-replace upload
+/// part by part and publish each part's body on the channel (event `frame`
+/// unless `?event=` says otherwise); reply `{"channel","frames"}` when the
+/// upload ends.
+pub(crate) async fn ingest(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let edge_req = edge_request(&req);
+    // The edge decides the channel and event (and refuses bad names) before
+    // any byte is read; the body length of a stream is not known yet.
+    let accepted = match app.edge().accept_publish(&edge_req, 0) {
+        Ok(Ok(accepted)) => accepted,
+        Ok(Err(refusal)) => return refused(&refusal),
+        Err(err) => return edge_failed(&err),
+    };
+    let content_type = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let mut body = req.into_body();
+    // Bytes read before the parser exists (to find the boundary in them).
+    let mut start = Vec::new();
+    let boundary = match &content_type {
+        Some(content_type) => boundary_from_content_type(content_type).map_err(|err| {
+            format!(
+                "The upload's Content-Type {content_type:?} cannot be read: {err}; send multipart/x-mixed-replace;boundary=… or no Content-Type and a body that starts with --boundary (as ffmpeg -f mpjpeg does)."
+            )
+        }),
+        // ffmpeg's HTTP output sends no Content-Type: the body's first line
+        // names the boundary.
+        None => loop {
+            if let Some(found) = boundary_from_body_start(&start) {
+                break found.map_err(|err| {
+                    format!(
+                        "The upload has no Content-Type and its body does not start with a boundary line (--boundary): {err}; send Content-Type: multipart/x-mixed-replace;boundary=…"
+                    )
+                });
+            }
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        start.extend_from_slice(&data);
+                    }
+                }
+                Some(Err(_)) | None => {
+                    break Err("The upload has no Content-Type and ended before its first boundary line: send Content-Type: multipart/x-mixed-replace;boundary=… and the parts.".to_owned());
+                }
+            }
+        },
+    };
+    let boundary = match boundary {
+        Ok(boundary) => boundary,
+        Err(message) => return text(StatusCode::BAD_REQUEST, &message),
+    };
+    if let Err(err) = app.hub.configure_webcam(&accepted.channel) {
+        return hub_refused(&err);
+    }
+    let max = app.config.max_message_bytes;
+    let mut parser = MultipartParser::new(
+        &boundary,
+        MultipartParserConfig {
+            max_part_size: max,
+            ..MultipartParserConfig::default()
+        },
+    );
+    let mut upload = Upload {
+        app,
+        edge_req,
+        accepted,
+        frames: 0,
+    };
+    tracing::info!(channel = %upload.accepted.channel, "camera upload started");
+    parser.push(&start);
+    loop {
+        let frame = body.frame().await;
+        let ended = frame.is_none();
+        match frame {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    parser.push(&data);
+                }
+            }
+            Some(Err(err)) => {
+                // The uploader went away mid-stream: nobody reads a reply.
+                tracing::info!(channel = %upload.accepted.channel, frames = upload.frames, "camera upload broke off: {err}");
+                return upload.reply();
+            }
+            None => parser.finish(),
+        }
+        while let Some(event) = parser.poll_event() {
+            match event {
+                Ok(MultipartEvent::Part(part)) => {
+                    if let Err(response) = upload.publish(part.body) {
+                        return *response;
+                    }
+                }
+                Ok(MultipartEvent::End) => return upload.reply(),
+                // The input ended inside a part: the frames before it count.
+                Err(MultipartError::UnexpectedEnd) => return upload.reply(),
+                Err(MultipartError::PartTooLarge { limit }) => {
+                    return text(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &format!(
+                            "Frame {} of the upload to {:?} is larger than the server's limit of {limit} bytes; the upload ended after {} frames: send smaller frames (a lower resolution or quality).",
+                            upload.frames + 1,
+                            upload.accepted.channel,
+                            upload.frames
+                        ),
+                    );
+                }
+                Err(err) => {
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        &format!(
+                            "The upload to {:?} is not a readable multipart stream ({err}); it ended after {} frames.",
+                            upload.accepted.channel, upload.frames
+                        ),
+                    );
+                }
+            }
+        }
+        if ended {
+            return upload.reply();
+        }
+    }
+}
+
+/// One upload in progress.
+struct Upload<'a> {
+    app: &'a App,
+    edge_req: Request,
+    accepted: Publish,
+    frames: u64,
+}
+
+impl Upload<'_> {
+    /// Publish one part's body as a frame, if the edge accepts its size.
+    fn publish(&mut self, data: Vec<u8>) -> Result<(), Box<Response<ReplyBody>>> {
+        match self
+            .app
+            .edge()
+            .accept_publish(&self.edge_req, data.len() as u64)
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(refusal)) => return Err(Box::new(refused(&refusal))),
+            Err(err) => return Err(Box::new(edge_failed(&err))),
+        }
+        publish_frame(self.app, &self.accepted.channel, &self.accepted.event, data)
+            .map_err(|err| Box::new(hub_refused(&err)))?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    fn reply(&self) -> Response<ReplyBody> {
+        tracing::info!(channel = %self.accepted.channel, frames = self.frames, "camera upload ended");
+        json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "channel": self.accepted.channel,
+                "frames": self.frames,
+            }),
+        )
+    }
+}
+
+/// Publish one frame on a webcam channel (an upload's part, a demo frame).
+///
+/// # Errors
+/// The hub's refusal (frame too large, bad name).
+pub fn publish_frame(
+    app: &App,
+    channel: &str,
+    event: &str,
+    data: Vec<u8>,
+) -> Result<Published, HubError> {
+    let published = app.hub.publish(channel, event, data)?;
+    app.metrics.published();
+    Ok(published)
+}
+
+/// `GET /stream/{channel}.mjpg`: the channel as multipart/x-mixed-replace,
+/// as `/sub/{channel}?transport=multipart` would send it, with `?fps=N`
+/// capping the frames per second this viewer gets (the newest wins).
+pub(crate) async fn view(
+    app: Arc<App>,
+    req: &hyper::Request<Incoming>,
+    rest: &str,
+) -> Response<ReplyBody> {
+    let Some(channel) = rest.strip_suffix(".mjpg") else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "No such stream {rest:?}: watch a channel at /stream/{{channel}}.mjpg, e.g. /stream/demo-cam.mjpg."
+            ),
+        );
+    };
+    if let Some(response) = one_channel(channel) {
+        return response;
+    }
+    // The edge reads the rest of the query (`?fps=`, `?since=`); the first
+    // `transport` wins, so this one does.
+    let mut sub_req = edge_request(req);
+    sub_req.path = format!("/sub/{channel}");
+    sub_req.query = match req.uri().query() {
+        Some(query) if !query.is_empty() => format!("transport=multipart&{query}"),
+        _ => "transport=multipart".to_owned(),
+    };
+    subscribe(app, &sub_req).await
+}
+
+/// `GET /snapshot/{channel}.jpg`: the channel's newest frame, or 404.
+pub(crate) fn snapshot(
+    app: &App,
+    req: &hyper::Request<Incoming>,
+    rest: &str,
+) -> Response<ReplyBody> {
+    let Some(raw) = rest.strip_suffix(".jpg") else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "No such snapshot {rest:?}: get a channel's newest frame at /snapshot/{{channel}}.jpg, e.g. /snapshot/demo-cam.jpg."
+            ),
+        );
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Use GET for /snapshot/{channel}.jpg.",
+        );
+    }
+    if let Some(response) = one_channel(raw) {
+        return response;
+    }
+    // The edge decides who may see the channel and what its name is, as for
+    // a subscription.
+    let mut sub_req = edge_request(req);
+    sub_req.method = "GET".to_owned();
+    sub_req.path = format!("/sub/{raw}");
+    sub_req.query = String::new();
+    let channel = match app.edge().route(&sub_req) {
+        Ok(Ok(sub)) => sub.channels.into_iter().next().unwrap_or_default(),
+        Ok(Err(refusal)) => return refused(&refusal),
+        Err(err) => return edge_failed(&err),
+    };
+    let newest = app.hub.newest(&channel);
+    // JPEG's start-of-image marker: a text message is not a snapshot.
+    let Some(frame) = newest.filter(|entry| entry.data().starts_with(&[0xFF, 0xD8, 0xFF])) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "Channel {channel:?} has no JPEG frame yet: upload a camera to /ingest/{channel} (ffmpeg -f mpjpeg) or publish a JPEG to /pub/{channel}."
+            ),
+        );
+    };
+    let body = if req.method() == Method::HEAD {
+        full(Vec::new())
+    } else {
+        full(bytes::Bytes::copy_from_slice(frame.data()))
+    };
+    let mut response = with_head(
+        200,
+        &[
+            ("content-type".to_owned(), "image/jpeg".to_owned()),
+            ("cache-control".to_owned(), "no-store".to_owned()),
+        ],
+        body,
+    );
+    if let Ok(len) = hyper::header::HeaderValue::from_str(&frame.data().len().to_string()) {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_LENGTH, len);
+    }
+    response
+}
+
+/// A 400 when `raw` names several channels (a picture shows one camera).
+fn one_channel(raw: &str) -> Option<Response<ReplyBody>> {
+    (raw.contains(',') || raw.to_ascii_lowercase().contains("%2c")).then(|| {
+        text(
+            StatusCode::BAD_REQUEST,
+            &format!("{raw:?} names several channels: a camera view shows one channel."),
+        )
+    })
+}
