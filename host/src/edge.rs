@@ -583,10 +583,12 @@ impl Wasm {
     }
 
     /// An idle instance, or a new one if fewer than the cap exist, or wait
-    /// up to a deadline for one to come back.
+    /// up to two deadlines for one to come back.
     fn checkout(&self) -> Result<Instance, EdgeError> {
-        // Any instance in a call comes back within its deadline and a tick.
-        let give_up = Instant::now() + self.config.deadline + self.config.tick * 2;
+        // Any call holding an instance ends within one deadline (plus a tick
+        // for the epoch to notice); waiting twice that leaves room for a
+        // loaded machine before a caller is told the edge is busy.
+        let give_up = Instant::now() + self.config.deadline * 2 + self.config.tick * 2;
         let mut pool = self.lock();
         loop {
             if self.config.reuse_instances
@@ -682,6 +684,7 @@ impl Ticker {
             .name("pushwire-epoch".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
+                    // The epoch clock itself: guest deadlines are counted in ticks.
                     std::thread::sleep(tick);
                     engine.increment_epoch();
                 }

@@ -196,6 +196,8 @@ fn a_call_waits_for_the_instance_a_looping_call_holds() {
         let edge = Arc::clone(&edge);
         std::thread::spawn(move || edge.route(&get("/sub/loop")))
     };
+    // Let the looping call take the one instance first (ordering only: the
+    // assertions below hold whatever the delay).
     std::thread::sleep(Duration::from_millis(50));
     // The one instance loops; this call waits for it (it comes back after
     // its deadline, as a timeout), then gets a fresh instance.
@@ -219,8 +221,9 @@ fn calls_that_cannot_get_an_instance_within_a_deadline_are_busy() {
         )
         .unwrap(),
     );
-    // One instance, three calls that each hold it for a whole deadline.
-    let threads: Vec<_> = (0..3)
+    // One instance, four calls that each hold it for a whole deadline; a
+    // caller waits up to two deadlines for it.
+    let threads: Vec<_> = (0..4)
         .map(|_| {
             let edge = Arc::clone(&edge);
             std::thread::spawn(move || edge.route(&get("/sub/loop")))
@@ -235,11 +238,11 @@ fn calls_that_cannot_get_an_instance_within_a_deadline_are_busy() {
         })
         .collect();
     // How many waiters get the instance in time depends on scheduling (the
-    // machines are shared): the first call always times out, the last one
-    // always gives up, the middle one may do either.
+    // machines are shared): the first two calls run (and time out), the
+    // last one cannot get it within two deadlines, the third may do either.
     let timeouts = results.iter().filter(|r| **r == "timeout").count() as u64;
     let busy = results.iter().filter(|r| **r == "busy").count() as u64;
-    assert!(timeouts >= 1 && busy >= 1, "{results:?}");
+    assert!(timeouts >= 2 && busy >= 1, "{results:?}");
     let stats = edge.stats();
     assert_eq!((stats.timeouts, stats.busy), (timeouts, busy), "{stats:?}");
     assert!(edge.route(&get("/sub/ok")).unwrap().is_ok());
