@@ -21,6 +21,7 @@
 //! | [`hub`], [`cursor`] | channels, bounded replay logs, multi-channel cursors, gaps |
 //! | [`longpoll`] | holding polls until something is newer or a timeout |
 //! | [`client`] | the transport ladder and reconnect policy the SDK drives |
+//! | [`token`] | access tokens: JWT claims naming the channels a bearer may use |
 //!
 //! # Driving a machine
 //!
@@ -81,6 +82,7 @@ pub mod multipart;
 pub mod ndjson;
 pub mod sse;
 mod time;
+pub mod token;
 pub mod wire;
 
 #[cfg(test)]

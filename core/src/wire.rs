@@ -383,15 +383,15 @@ impl fmt::Display for WireError {
 
 impl core::error::Error for WireError {}
 
-/// A cursor over UTF-8 JSON text.
-struct Reader<'a> {
+/// A cursor over UTF-8 JSON text (also used by [`crate::token`]).
+pub(crate) struct Reader<'a> {
     text: &'a str,
     pos: usize,
     max_depth: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], max_depth: usize) -> Result<Self, WireError> {
+    pub(crate) fn new(bytes: &'a [u8], max_depth: usize) -> Result<Self, WireError> {
         let text = core::str::from_utf8(bytes).map_err(|error| WireError::InvalidUtf8 {
             offset: error.valid_up_to(),
         })?;
@@ -402,11 +402,11 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    fn skip_whitespace(&mut self) {
+    pub(crate) fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
@@ -427,7 +427,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn expect(&mut self, byte: u8, expected: &'static str) -> Result<(), WireError> {
+    pub(crate) fn expect(&mut self, byte: u8, expected: &'static str) -> Result<(), WireError> {
         if self.peek() == Some(byte) {
             self.pos += 1;
             Ok(())
@@ -437,7 +437,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Accept only trailing whitespace.
-    fn end(&mut self) -> Result<(), WireError> {
+    pub(crate) fn end(&mut self) -> Result<(), WireError> {
         self.skip_whitespace();
         if self.pos < self.text.len() {
             return Err(WireError::TrailingGarbage { offset: self.pos });
@@ -462,7 +462,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Error for a value that is not of type `expected` (or not a value at all).
-    fn wrong_type(&self, what: &'static str, expected: &'static str) -> WireError {
+    pub(crate) fn wrong_type(&self, what: &'static str, expected: &'static str) -> WireError {
         match self.value_type() {
             Some(found) => WireError::WrongType {
                 offset: self.pos,
@@ -475,7 +475,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Enter a container whose opening byte is at `pos`, checking the depth.
-    fn open(&mut self, depth: usize) -> Result<(), WireError> {
+    pub(crate) fn open(&mut self, depth: usize) -> Result<(), WireError> {
         if depth > self.max_depth {
             return Err(WireError::TooDeep {
                 offset: self.pos,
@@ -605,7 +605,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Check one number (RFC 8259 §6 grammar); its value is not needed.
-    fn number(&mut self) -> Result<(), WireError> {
+    pub(crate) fn number(&mut self) -> Result<(), WireError> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
@@ -643,7 +643,7 @@ impl<'a> Reader<'a> {
     ///
     /// Iterative, with an explicit stack (one byte per open container, at most
     /// `max_depth`), so hostile nesting cannot overflow the call stack.
-    fn skip_value(&mut self, depth: usize) -> Result<(), WireError> {
+    pub(crate) fn skip_value(&mut self, depth: usize) -> Result<(), WireError> {
         let mut open_objects: Vec<bool> = Vec::new();
         'value: loop {
             self.skip_whitespace();
@@ -703,7 +703,7 @@ impl<'a> Reader<'a> {
 
     /// Walk an object at `depth`, calling `field` with each key (and its offset)
     /// when the reader sits just after the key's `:`; `field` must consume the value.
-    fn object(
+    pub(crate) fn object(
         &mut self,
         depth: usize,
         what: &'static str,
@@ -738,7 +738,63 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn string_field(&mut self, what: &'static str) -> Result<String, WireError> {
+    /// Read a non-negative JSON number as whole seconds (a JWT NumericDate):
+    /// a fraction is dropped, a value past `u64` saturates; an exponent is
+    /// refused (no token minter writes one).
+    pub(crate) fn numeric_date(&mut self, what: &'static str) -> Result<u64, WireError> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.wrong_type(what, "a number of seconds"));
+        }
+        let start = self.pos;
+        self.number()?;
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        if text.contains(['e', 'E']) {
+            return Err(WireError::WrongType {
+                offset: start,
+                what,
+                expected: "a number of seconds without an exponent",
+                found: "a number with an exponent",
+            });
+        }
+        let whole = text.split('.').next().unwrap_or_default();
+        Ok(whole.bytes().fold(0, |acc: u64, digit| {
+            acc.saturating_mul(10)
+                .saturating_add(u64::from(digit.wrapping_sub(b'0')))
+        }))
+    }
+
+    /// Read an array of strings inside a container at `depth`, giving each to `item`.
+    pub(crate) fn string_array(
+        &mut self,
+        depth: usize,
+        what: &'static str,
+        mut item: impl FnMut(String),
+    ) -> Result<(), WireError> {
+        if self.peek() != Some(b'[') {
+            return Err(self.wrong_type(what, "an array of strings"));
+        }
+        self.open(depth + 1)?;
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_whitespace();
+            item(self.string_field(what)?);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.unexpected("',' or ']'")),
+            }
+        }
+    }
+
+    pub(crate) fn string_field(&mut self, what: &'static str) -> Result<String, WireError> {
         if self.peek() != Some(b'"') {
             return Err(self.wrong_type(what, "a string"));
         }

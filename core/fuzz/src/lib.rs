@@ -14,6 +14,7 @@ pub mod cursor;
 pub mod multipart;
 pub mod ndjson;
 pub mod sse;
+pub mod token;
 pub mod wire;
 
 #[cfg(test)]
@@ -44,6 +45,9 @@ mod tests {
         b"1.a.zz",
         b"0",
         b"\x00",
+        b"{\"exp\":17,\"pushwire\":{\"publish\":[\"a*\"],\"subscribe\":[\"*\"]}}",
+        b"eyJhbGciOiJIUzI1NiJ9.",
+        b"e30.",
     ];
 
     /// Deterministic inputs: `count` byte strings built from fragments and noise.
@@ -105,5 +109,10 @@ mod tests {
     #[test]
     fn cursor_body_holds_on_generated_inputs() {
         run_all(super::cursor::run);
+    }
+
+    #[test]
+    fn token_body_holds_on_generated_inputs() {
+        run_all(super::token::run);
     }
 }
