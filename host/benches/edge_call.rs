@@ -42,6 +42,7 @@ fn edge_call(c: &mut Criterion) {
                 ("accept".into(), "*/*".into()),
                 ("user-agent".into(), "bench".into()),
             ],
+            unix_time: 1_700_000_000,
         };
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("route_{mode}"), |b| {

@@ -932,9 +932,22 @@ impl Target {
     }
 }
 
+/// The URL for logs and messages, with an `access_token` value hidden.
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.authority, self.path_and_query)
+        let (path, query) = self
+            .path_and_query
+            .split_once('?')
+            .unwrap_or((&self.path_and_query, ""));
+        write!(f, "http://{}{path}", self.authority)?;
+        for (index, pair) in query.split('&').enumerate().filter(|_| !query.is_empty()) {
+            let separator = if index == 0 { '?' } else { '&' };
+            match pair.split_once('=') {
+                Some(("access_token", _)) => write!(f, "{separator}access_token=…")?,
+                _ => write!(f, "{separator}{pair}")?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -958,6 +971,20 @@ fn percent_encode(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_shown_in_logs_hides_its_access_token() {
+        let target =
+            Target::parse("http://h:1/sub/a?transport=poll&access_token=s3cret&since=x").unwrap();
+        assert_eq!(
+            target.to_string(),
+            "http://h:1/sub/a?transport=poll&access_token=…&since=x"
+        );
+        assert_eq!(
+            Target::parse("http://h/a").unwrap().to_string(),
+            "http://h/a"
+        );
+    }
 
     #[test]
     fn urls_parse_and_refuse_https() {

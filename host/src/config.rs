@@ -42,6 +42,18 @@ pub struct FileConfig {
     pub log: Option<String>,
     /// Run the built-in demo camera on `demo-cam`.
     pub demo_camera: Option<bool>,
+    /// Seconds a camera upload may send nothing before it is ended.
+    pub upload_idle_secs: Option<u64>,
+    /// A static bearer token that may publish and subscribe to everything.
+    pub auth_token: Option<String>,
+    /// The HS256 key of JSON Web Tokens naming channels in their claims.
+    pub jwt_secret: Option<String>,
+    /// Channel patterns whose subscribers need a token.
+    pub private_channels: Option<Vec<String>>,
+    /// Origins allowed to call from other sites' pages (CORS); `*` for any.
+    pub cors_origins: Option<Vec<String>>,
+    /// Let those origins send cookies.
+    pub cors_credentials: Option<bool>,
     /// Replay log and slow-subscriber policy of the channels not matched by
     /// a pattern.
     pub default_channel: Option<ChannelSection>,

@@ -49,7 +49,9 @@ mod bindings {
     });
 }
 
-pub use bindings::{Message, Publish, Refusal, Request, ResponseHead, Subscription, Transport};
+pub use bindings::{
+    Message, Publish, Refusal, Request, ResponseHead, Settings, Subscription, Transport,
+};
 
 /// The edge module built from `host/edge` and embedded in the binary.
 pub static BUILTIN_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge.wasm"));
@@ -64,9 +66,12 @@ pub mod fixtures {
         include_bytes!(concat!(env!("OUT_DIR"), "/edge_testguest.wasm"));
 }
 
-/// Limits for edge calls.
-#[derive(Clone, Debug)]
+/// Limits for edge calls, and the settings every instance is configured with.
+#[derive(Clone)]
 pub struct EdgeConfig {
+    /// Tokens, private channels and CORS origins, given to each new instance
+    /// (`configure`). Default: no tokens, same-origin only.
+    pub settings: Settings,
     /// CPU time one call may take before it is stopped. Default 100 ms.
     pub deadline: Duration,
     /// How often the epoch advances; the deadline is rounded up to it. Default 5 ms.
@@ -80,9 +85,45 @@ pub struct EdgeConfig {
     pub reuse_instances: bool,
 }
 
+/// The settings of an edge with no tokens and no CORS origins.
+pub fn open_settings() -> Settings {
+    Settings {
+        auth_token: None,
+        jwt_secret: None,
+        private_channels: Vec::new(),
+        cors_origins: Vec::new(),
+        cors_credentials: false,
+    }
+}
+
+impl fmt::Debug for EdgeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token or the secret: configs end up in logs.
+        f.debug_struct("EdgeConfig")
+            .field(
+                "auth_token",
+                &self.settings.auth_token.as_ref().map(|_| "…"),
+            )
+            .field(
+                "jwt_secret",
+                &self.settings.jwt_secret.as_ref().map(|_| "…"),
+            )
+            .field("private_channels", &self.settings.private_channels)
+            .field("cors_origins", &self.settings.cors_origins)
+            .field("cors_credentials", &self.settings.cors_credentials)
+            .field("deadline", &self.deadline)
+            .field("tick", &self.tick)
+            .field("memory_limit", &self.memory_limit)
+            .field("max_instances", &self.max_instances)
+            .field("reuse_instances", &self.reuse_instances)
+            .finish()
+    }
+}
+
 impl Default for EdgeConfig {
     fn default() -> Self {
         Self {
+            settings: open_settings(),
             deadline: Duration::from_millis(100),
             tick: Duration::from_millis(5),
             memory_limit: 16 << 20,
@@ -100,6 +141,9 @@ pub enum EdgeError {
     /// export the edge world.
     #[error("the edge module cannot be loaded: {0}")]
     Load(String),
+    /// The module refused its settings (`configure`): the sentence says which.
+    #[error("the edge module refused its settings: {0}")]
+    Settings(String),
     /// The call ran past its deadline and was stopped.
     #[error("the edge module ran past its {0:?} deadline and was stopped")]
     Timeout(Duration),
@@ -123,6 +167,10 @@ pub struct EdgeStats {
     pub timeouts: u64,
     /// Calls refused with [`EdgeError::Busy`].
     pub busy: u64,
+    /// Nanoseconds spent inside guest calls (wasm only): what the edge costs.
+    /// Guests are bounded by epoch deadlines rather than fuel (cheaper, see
+    /// TOOLCHAIN.md), so time is the measure of their work.
+    pub call_nanos: u64,
 }
 
 /// A `?transport=` value that names no transport.
@@ -185,7 +233,7 @@ pub struct Edge {
 
 enum Runner {
     Wasm(Box<Wasm>),
-    Native,
+    Native(Box<pushwire_edge::Policy>),
 }
 
 #[derive(Default)]
@@ -194,6 +242,7 @@ struct Counters {
     traps: AtomicU64,
     timeouts: AtomicU64,
     busy: AtomicU64,
+    call_nanos: AtomicU64,
 }
 
 impl fmt::Debug for Edge {
@@ -203,7 +252,7 @@ impl fmt::Debug for Edge {
                 "runner",
                 &match self.runner {
                     Runner::Wasm(_) => "wasm",
-                    Runner::Native => "native",
+                    Runner::Native(_) => "native",
                 },
             )
             .field("stats", &self.stats())
@@ -249,12 +298,40 @@ impl Edge {
         Self::from_bytes(&wasm, config)
     }
 
-    /// The built-in edge's code linked natively, without wasmtime.
+    /// The built-in edge's code linked natively, without wasmtime, with
+    /// open settings ([`open_settings`]).
     ///
     /// A measurement switch (what does the sandbox cost?): same API, same
     /// results, no isolation — a panic in it would unwind into the host.
     pub fn native() -> Self {
-        Self::with_runner(Runner::Native)
+        Self::with_runner(Runner::Native(Box::default()))
+    }
+
+    /// [`Edge::native`] with `settings`.
+    ///
+    /// # Errors
+    /// [`EdgeError::Settings`] if the edge refuses them.
+    pub fn native_with(settings: &Settings) -> Result<Self, EdgeError> {
+        let policy =
+            pushwire_edge::Policy::new(native::settings(settings)).map_err(EdgeError::Settings)?;
+        Ok(Self::with_runner(Runner::Native(Box::new(policy))))
+    }
+
+    /// Ask the edge about a request's origin: the CORS headers for its
+    /// response (for `OPTIONS`, the whole preflight answer), or a refusal.
+    ///
+    /// # Errors
+    /// [`EdgeError`] if the guest trapped, ran out of time or was busy; a
+    /// [`Refusal`] inside `Ok` is the edge's answer to the client.
+    #[allow(clippy::type_complexity, reason = "the WIT result, as the other calls")]
+    pub fn cors(&self, req: &Request) -> Result<Result<Vec<(String, String)>, Refusal>, EdgeError> {
+        match &self.runner {
+            Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_cors(store, req)),
+            Runner::Native(policy) => {
+                self.count_call();
+                Ok(policy.cors(&native::request(req)).map_err(native::refusal))
+            }
+        }
     }
 
     fn with_runner(runner: Runner) -> Self {
@@ -274,9 +351,9 @@ impl Edge {
     pub fn route(&self, req: &Request) -> Result<Result<Subscription, Refusal>, EdgeError> {
         match &self.runner {
             Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_route(store, req)),
-            Runner::Native => {
+            Runner::Native(policy) => {
                 self.count_call();
-                Ok(pushwire_edge::route(&native::request(req))
+                Ok(pushwire_edge::route(policy, &native::request(req))
                     .map(native::subscription_out)
                     .map_err(native::refusal))
             }
@@ -290,7 +367,7 @@ impl Edge {
     pub fn open(&self, sub: &Subscription) -> Result<ResponseHead, EdgeError> {
         match &self.runner {
             Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_open(store, sub)),
-            Runner::Native => {
+            Runner::Native(_) => {
                 self.count_call();
                 Ok(native::response_head(pushwire_edge::open(
                     &native::subscription_in(sub),
@@ -314,7 +391,7 @@ impl Edge {
             Runner::Wasm(wasm) => {
                 self.call(wasm, |edge, store| edge.call_frame(store, transport, msg))
             }
-            Runner::Native => {
+            Runner::Native(_) => {
                 self.count_call();
                 Ok(pushwire_edge::frame(
                     native::transport_in(transport),
@@ -339,7 +416,7 @@ impl Edge {
             Runner::Wasm(wasm) => self.call(wasm, |edge, store| {
                 edge.call_frame_reply(store, transport, cursor, msgs)
             }),
-            Runner::Native => {
+            Runner::Native(_) => {
                 self.count_call();
                 let msgs: Vec<_> = msgs.iter().map(native::message).collect();
                 Ok(pushwire_edge::frame_reply(
@@ -390,10 +467,10 @@ impl Edge {
             Runner::Wasm(wasm) => self.call(wasm, |edge, store| {
                 edge.call_accept_publish(store, req, body_len)
             }),
-            Runner::Native => {
+            Runner::Native(policy) => {
                 self.count_call();
                 Ok(
-                    pushwire_edge::accept_publish(&native::request(req), body_len)
+                    pushwire_edge::accept_publish(policy, &native::request(req), body_len)
                         .map(|publish| Publish {
                             channel: publish.channel,
                             event: publish.event,
@@ -411,6 +488,7 @@ impl Edge {
             traps: self.stats.traps.load(Ordering::Relaxed),
             timeouts: self.stats.timeouts.load(Ordering::Relaxed),
             busy: self.stats.busy.load(Ordering::Relaxed),
+            call_nanos: self.stats.call_nanos.load(Ordering::Relaxed),
         }
     }
 
@@ -424,7 +502,7 @@ impl Edge {
                 .imports(&wasm.engine)
                 .map(|(name, _)| name.to_owned())
                 .collect(),
-            Runner::Native => Vec::new(),
+            Runner::Native(_) => Vec::new(),
         }
     }
 
@@ -446,7 +524,7 @@ impl Edge {
         }
         let bytes = match &self.runner {
             Runner::Wasm(wasm) => ask(self, Some(wasm))?,
-            Runner::Native => {
+            Runner::Native(_) => {
                 self.count_call();
                 ask(self, None)?
             }
@@ -467,7 +545,11 @@ impl Edge {
             Err(err) => return Err(self.count_failure(err)),
         };
         instance.store.set_epoch_deadline(wasm.deadline_ticks);
-        match f(&instance.edge, &mut instance.store) {
+        let started = Instant::now();
+        let result = f(&instance.edge, &mut instance.store);
+        let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.stats.call_nanos.fetch_add(spent, Ordering::Relaxed);
+        match result {
             Ok(value) => {
                 wasm.checkin(instance);
                 Ok(value)
@@ -484,7 +566,7 @@ impl Edge {
         let counter = match err {
             EdgeError::Timeout(_) => &self.stats.timeouts,
             EdgeError::Busy(_) => &self.stats.busy,
-            EdgeError::Trap(_) | EdgeError::Load(_) => &self.stats.traps,
+            EdgeError::Trap(_) | EdgeError::Load(_) | EdgeError::Settings(_) => &self.stats.traps,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         err
@@ -659,6 +741,9 @@ impl Wasm {
             .pre
             .instantiate(&mut store)
             .map_err(|err| self.classify(&err))?;
+        edge.call_configure(&mut store, &self.config.settings)
+            .map_err(|err| self.classify(&err))?
+            .map_err(EdgeError::Settings)?;
         Ok(Instance { store, edge })
     }
 
@@ -709,7 +794,7 @@ impl Drop for Ticker {
 /// copies of the WIT types, for [`Edge::native`]. The copies are what the
 /// canonical ABI would make too.
 mod native {
-    use super::{Message, Refusal, Request, ResponseHead, Subscription, Transport};
+    use super::{Message, Refusal, Request, ResponseHead, Settings, Subscription, Transport};
 
     pub(super) fn transport_in(transport: Transport) -> pushwire_edge::Transport {
         match transport {
@@ -739,6 +824,17 @@ mod native {
             path: req.path.clone(),
             query: req.query.clone(),
             headers: req.headers.clone(),
+            unix_time: req.unix_time,
+        }
+    }
+
+    pub(super) fn settings(settings: &Settings) -> pushwire_edge::Settings {
+        pushwire_edge::Settings {
+            auth_token: settings.auth_token.clone(),
+            jwt_secret: settings.jwt_secret.clone(),
+            private_channels: settings.private_channels.clone(),
+            cors_origins: settings.cors_origins.clone(),
+            cors_credentials: settings.cors_credentials,
         }
     }
 
@@ -746,6 +842,7 @@ mod native {
         Refusal {
             status: refusal.status,
             message: refusal.message,
+            headers: refusal.headers,
         }
     }
 

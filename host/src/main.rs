@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use pushwire_core::longpoll::LongPollConfig;
 use pushwire_host::cli;
 use pushwire_host::config::FileConfig;
-use pushwire_host::edge::{Edge, EdgeConfig};
+use pushwire_host::edge::{Edge, EdgeConfig, Settings};
 use pushwire_host::fanout::Framer;
 use pushwire_host::hub::SharedHub;
 use pushwire_host::server::{App, ServerConfig, serve};
@@ -69,6 +69,10 @@ struct ServeArgs {
     /// Seconds a long poll is held before an empty reply [default: 30].
     #[arg(long, env = "PUSHWIRE_LONGPOLL_TIMEOUT_SECS", value_name = "SECONDS")]
     longpoll_timeout: Option<u64>,
+    /// Seconds a camera upload (`/ingest`) may send nothing before it is
+    /// ended with 408 [default: 30].
+    #[arg(long, env = "PUSHWIRE_UPLOAD_IDLE_SECS", value_name = "SECONDS")]
+    upload_idle: Option<u64>,
     /// Run the built-in demo camera on channel `demo-cam` (watch it at
     /// /stream/demo-cam.mjpg); `false` turns it off [default: true].
     #[arg(long, env = "PUSHWIRE_DEMO_CAMERA", action = clap::ArgAction::Set, value_name = "true|false")]
@@ -77,6 +81,47 @@ struct ServeArgs {
     /// wins [default: info].
     #[arg(long, env = "PUSHWIRE_LOG")]
     log: Option<String>,
+    /// A static bearer token that may publish and subscribe to everything;
+    /// once set, publishing needs a token. Prefer the environment variable
+    /// or the file (a flag shows in `ps`) [default: none].
+    #[arg(
+        long,
+        env = "PUSHWIRE_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    auth_token: Option<String>,
+    /// The HS256 key of JSON Web Tokens whose `pushwire.publish` /
+    /// `pushwire.subscribe` claims name channel patterns; once set,
+    /// publishing needs a token [default: none].
+    #[arg(
+        long,
+        env = "PUSHWIRE_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    jwt_secret: Option<String>,
+    /// Channel patterns (`name`, `prefix*`, `*`; comma-separated) whose
+    /// subscribers need a token [default: none].
+    #[arg(
+        long,
+        env = "PUSHWIRE_PRIVATE_CHANNELS",
+        value_delimiter = ',',
+        value_name = "PATTERNS"
+    )]
+    private_channels: Option<Vec<String>>,
+    /// Origins allowed to call from other sites' pages (CORS), comma-separated,
+    /// e.g. `https://app.example`; `*` for any [default: none, same origin only].
+    #[arg(
+        long,
+        env = "PUSHWIRE_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    cors_origins: Option<Vec<String>>,
+    /// Let those origins send cookies (`Access-Control-Allow-Credentials`) [default: false].
+    #[arg(long, env = "PUSHWIRE_CORS_CREDENTIALS", action = clap::ArgAction::Set, value_name = "true|false")]
+    cors_credentials: Option<bool>,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -134,7 +179,28 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
         .max_message_bytes
         .or(file.max_message_bytes)
         .unwrap_or(defaults.max_message_bytes);
+    let settings = Settings {
+        auth_token: args.auth_token.or_else(|| file.auth_token.clone()),
+        jwt_secret: args
+            .jwt_secret
+            .or_else(|| file.jwt_secret.clone())
+            .map(String::into_bytes),
+        private_channels: args
+            .private_channels
+            .or_else(|| file.private_channels.clone())
+            .unwrap_or_default(),
+        cors_origins: args
+            .cors_origins
+            .or_else(|| file.cors_origins.clone())
+            .unwrap_or_default(),
+        cors_credentials: args
+            .cors_credentials
+            .or(file.cors_credentials)
+            .unwrap_or(false),
+    };
+    log_access_rules(&settings);
     let edge_config = EdgeConfig {
+        settings,
         deadline: Duration::from_millis(
             args.edge_deadline.or(file.edge_deadline_ms).unwrap_or(100),
         ),
@@ -168,6 +234,10 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
             .or(file.max_connections)
             .unwrap_or(defaults.max_connections),
         max_message_bytes,
+        upload_idle: args
+            .upload_idle
+            .or(file.upload_idle_secs)
+            .map_or(defaults.upload_idle, Duration::from_secs),
         demo_camera: args.demo_camera.or(file.demo_camera).unwrap_or(true),
         ..defaults
     };
@@ -181,6 +251,34 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
         serve(listener, app, shutdown_signal()).await?;
         anyhow::Ok(())
     })
+}
+
+/// Say once, at start, who may publish and subscribe (never the secrets).
+fn log_access_rules(settings: &Settings) {
+    let how = match (&settings.auth_token, &settings.jwt_secret) {
+        (None, None) => {
+            tracing::warn!(
+                "running open: anyone who reaches this server may publish and subscribe (set auth_token or jwt_secret to require tokens)"
+            );
+            None
+        }
+        (Some(_), None) => Some("the static auth token"),
+        (None, Some(_)) => Some("HS256 JWTs"),
+        (Some(_), Some(_)) => Some("the static auth token or HS256 JWTs"),
+    };
+    if let Some(how) = how {
+        if settings.private_channels.is_empty() {
+            tracing::info!("publishing needs {how}; subscribing is open");
+        } else {
+            tracing::info!(
+                private_channels = ?settings.private_channels,
+                "publishing needs {how}; so does subscribing to private channels"
+            );
+        }
+    }
+    if !settings.cors_origins.is_empty() {
+        tracing::info!(origins = ?settings.cors_origins, credentials = settings.cors_credentials, "CORS allows these origins");
+    }
 }
 
 /// A cursor epoch that differs between server lives: the start time.

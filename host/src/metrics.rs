@@ -185,6 +185,18 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} counter");
             let _ = writeln!(out, "{name} {value}");
         }
+        let name = "pushwire_edge_call_seconds_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time spent inside edge module calls (bounded by epoch deadlines, which the sandbox uses instead of fuel)."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "seconds as a float, as Prometheus wants"
+        )]
+        let seconds = edge.call_nanos as f64 / 1e9;
+        let _ = writeln!(out, "{name} {seconds:.9}");
         out
     }
 }

@@ -56,6 +56,9 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// How long shutdown waits for connections to finish. Default 5 s.
     pub shutdown_grace: Duration,
+    /// How long a camera upload (`/ingest`) may send nothing before it is
+    /// ended with 408. Default 30 s.
+    pub upload_idle: Duration,
     /// Run the built-in demo camera on channel `demo-cam`
     /// ([`crate::demo_camera`]). Default `false` here; `pushwire serve`
     /// turns it on unless told `--demo-camera false`.
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             max_message_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(5),
+            upload_idle: Duration::from_secs(30),
             demo_camera: false,
         }
     }
@@ -101,6 +105,20 @@ impl App {
 
     pub(crate) fn edge(&self) -> &Edge {
         self.framer.edge()
+    }
+
+    /// One of [`ServerConfig::max_connections`] slots (streams, held polls
+    /// and camera uploads), or `None` when they are all taken.
+    pub(crate) fn connection_slot(&self) -> Option<ConnectionSlot> {
+        ConnectionSlot::take(&self.open, self.config.max_connections)
+    }
+
+    /// The 503 for a request that found no connection slot.
+    pub(crate) fn no_slot(&self) -> Response<ReplyBody> {
+        busy(&format!(
+            "The server has its maximum of {} open connections (streams, held polls, uploads); try again shortly.",
+            self.config.max_connections
+        ))
     }
 }
 
@@ -166,7 +184,29 @@ pub async fn serve(
     Ok(())
 }
 
+/// Ask the edge about the request's origin first (CORS), then route it and
+/// add the edge's CORS headers to whatever the route answered.
 async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let cross_origin =
+        req.headers().contains_key(hyper::header::ORIGIN) || req.method() == Method::OPTIONS;
+    if !cross_origin {
+        return route(app, req).await;
+    }
+    let cors = match app.edge().cors(&edge_request(&req)) {
+        Ok(Ok(headers)) => headers,
+        Ok(Err(refusal)) => return refused(&refusal),
+        Err(err) => return edge_failed(&err),
+    };
+    let mut response = if req.method() == Method::OPTIONS {
+        with_head(204, &[], full(Bytes::new()))
+    } else {
+        route(app, req).await
+    };
+    add_headers(&mut response, &cors);
+    response
+}
+
+async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
     let path = req.uri().path();
     if path == "/healthz" {
         return if req.method() == Method::GET || req.method() == Method::HEAD {
@@ -221,20 +261,30 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyB
 
 /// The request as the edge module sees it.
 pub(crate) fn edge_request<B>(req: &hyper::Request<B>) -> Request {
+    let mut headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    // HTTP/2 carries the host as `:authority`, which hyper keeps in the URI.
+    if !req.headers().contains_key(hyper::header::HOST)
+        && let Some(authority) = req.uri().authority()
+    {
+        headers.push(("host".to_owned(), authority.as_str().to_owned()));
+    }
     Request {
         method: req.method().as_str().to_owned(),
         path: req.uri().path().to_owned(),
         query: req.uri().query().unwrap_or_default().to_owned(),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers,
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs()),
     }
 }
 
@@ -257,11 +307,8 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBod
         },
         None => StartFrom::Newest,
     };
-    let Some(slot) = ConnectionSlot::take(&app.open, app.config.max_connections) else {
-        return busy(&format!(
-            "The server has its maximum of {} open subscriptions; try again shortly.",
-            app.config.max_connections
-        ));
+    let Some(slot) = app.connection_slot() else {
+        return app.no_slot();
     };
     if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
         let head = match app.edge().open(&sub) {
@@ -451,6 +498,12 @@ pub(crate) fn with_head(
 ) -> Response<ReplyBody> {
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    add_headers(&mut response, headers);
+    response
+}
+
+/// Append the edge's `headers` to `response` (an invalid one is dropped and logged).
+fn add_headers(response: &mut Response<ReplyBody>, headers: &[(String, String)]) {
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (
             hyper::header::HeaderName::from_bytes(name.as_bytes()),
@@ -461,7 +514,6 @@ pub(crate) fn with_head(
             tracing::warn!(header = %name, "the edge module sent a header that is not valid HTTP; dropped");
         }
     }
-    response
 }
 
 pub(crate) fn full(body: impl Into<Bytes>) -> ReplyBody {
@@ -497,10 +549,12 @@ pub fn text(status: StatusCode, message: &str) -> Response<ReplyBody> {
 }
 
 pub(crate) fn refused(refusal: &Refusal) -> Response<ReplyBody> {
-    text(
+    let mut response = text(
         StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST),
         &refusal.message,
-    )
+    );
+    add_headers(&mut response, &refusal.headers);
+    response
 }
 
 pub(crate) fn edge_failed(err: &crate::edge::EdgeError) -> Response<ReplyBody> {

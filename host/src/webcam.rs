@@ -44,6 +44,10 @@ pub(crate) async fn ingest(app: &App, req: hyper::Request<Incoming>) -> Response
         Ok(Err(refusal)) => return refused(&refusal),
         Err(err) => return edge_failed(&err),
     };
+    let Some(_slot) = app.connection_slot() else {
+        return app.no_slot();
+    };
+    let idle = app.config.upload_idle;
     let content_type = req
         .headers()
         .get(hyper::header::CONTENT_TYPE)
@@ -67,7 +71,10 @@ pub(crate) async fn ingest(app: &App, req: hyper::Request<Incoming>) -> Response
                     )
                 });
             }
-            match body.frame().await {
+            let Ok(frame) = tokio::time::timeout(idle, body.frame()).await else {
+                return idle_upload(idle);
+            };
+            match frame {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         start.extend_from_slice(&data);
@@ -103,7 +110,10 @@ pub(crate) async fn ingest(app: &App, req: hyper::Request<Incoming>) -> Response
     tracing::info!(channel = %upload.accepted.channel, "camera upload started");
     parser.push(&start);
     loop {
-        let frame = body.frame().await;
+        let Ok(frame) = tokio::time::timeout(idle, body.frame()).await else {
+            tracing::info!(channel = %upload.accepted.channel, frames = upload.frames, "camera upload idle, ended");
+            return idle_upload(idle);
+        };
         let ended = frame.is_none();
         match frame {
             Some(Ok(frame)) => {
@@ -192,6 +202,17 @@ impl Upload<'_> {
             }),
         )
     }
+}
+
+/// The reply to an upload that sent nothing for `idle`.
+fn idle_upload(idle: core::time::Duration) -> Response<ReplyBody> {
+    text(
+        StatusCode::REQUEST_TIMEOUT,
+        &format!(
+            "The upload sent nothing for {} s and was ended; send frames steadily (or reconnect).",
+            idle.as_secs()
+        ),
+    )
 }
 
 /// Publish one frame on a webcam channel (an upload's part, a demo frame).

@@ -21,6 +21,7 @@ fn request(method: &str, path: &str, query: &str, headers: &[(&str, &str)]) -> R
             .iter()
             .map(|(name, value)| ((*name).into(), (*value).into()))
             .collect(),
+        unix_time: 1_700_000_000,
     }
 }
 

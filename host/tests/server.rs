@@ -652,6 +652,10 @@ async fn metrics_are_prometheus_text_and_move_with_traffic() {
             > value(&before, "pushwire_edge_calls_total", None)
     );
     assert_eq!(value(&during, "pushwire_edge_traps_total", None), 0.0);
+    assert!(
+        value(&during, "pushwire_edge_call_seconds_total", None)
+            > value(&before, "pushwire_edge_call_seconds_total", None)
+    );
 }
 
 /// The `pushwire serve` binary, its settings from a file and the environment,
@@ -660,6 +664,119 @@ mod binary {
     use super::*;
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
+
+    /// Read the server's log until it listens: its address, the rest of
+    /// the log, and what it said so far.
+    async fn listening(
+        child: &mut std::process::Child,
+    ) -> (
+        core::net::SocketAddr,
+        BufReader<std::process::ChildStderr>,
+        String,
+    ) {
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let read = tokio::task::spawn_blocking(move || {
+            let mut seen = String::new();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                assert!(
+                    stderr.read_line(&mut line).unwrap() > 0,
+                    "serve exited before listening: {seen}"
+                );
+                seen.push_str(&line);
+                if let Some(at) = line.find("listening on http://") {
+                    let addr: core::net::SocketAddr = line[at + 20..].trim().parse().unwrap();
+                    return (addr, stderr, seen);
+                }
+            }
+        });
+        tokio::time::timeout(support::LIMIT, read)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// SIGTERM `child`, wait for it, and return the rest of its log.
+    async fn stop(
+        mut child: std::process::Child,
+        mut stderr: BufReader<std::process::ChildStderr>,
+    ) -> String {
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(status.success(), "{status}");
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        rest
+    }
+
+    #[tokio::test]
+    async fn serve_with_tokens_says_who_may_publish_and_never_logs_a_token() {
+        const STATIC: &str = "log-test-static-7c3e";
+        const SECRET: &str = "log-test-secret-a91d";
+        let config = write_config(
+            "tokens",
+            &format!("auth_token = \"{STATIC}\"\nprivate_channels = [\"private-*\"]\n"),
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--demo-camera",
+                "false",
+                "--config",
+            ])
+            .arg(&config)
+            .env("PUSHWIRE_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "debug")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (addr, stderr, seen) = listening(&mut child).await;
+        assert!(!seen.contains("running open"), "{seen}");
+        assert!(
+            seen.contains("publishing needs the static auth token or HS256 JWTs"),
+            "{seen}"
+        );
+        let bearer = format!("Bearer {STATIC}");
+        let (status, body) = {
+            let response = request(
+                addr,
+                "POST",
+                "/pub/private-a",
+                &[("authorization", &bearer)],
+                Bytes::from("x"),
+            )
+            .await;
+            (response.status(), support::body_text(response).await)
+        };
+        assert_eq!(status, 200, "{body}");
+        let sub = get(
+            addr,
+            &format!("/sub/private-a?transport=poll&access_token={STATIC}"),
+            &[],
+        )
+        .await;
+        assert_eq!(sub.status(), 200);
+        let wrong = get(addr, "/sub/private-a?access_token=wrong-token-55e1", &[]).await;
+        assert_eq!(wrong.status(), 401);
+        let rest = stop(child, stderr).await;
+        let log = seen + &rest;
+        for secret in [STATIC, SECRET, "wrong-token-55e1"] {
+            assert!(!log.contains(secret), "{secret} leaked into the log: {log}");
+        }
+        let _ = std::fs::remove_file(config);
+    }
 
     fn write_config(name: &str, text: &str) -> std::path::PathBuf {
         let path =
@@ -682,25 +799,12 @@ mod binary {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let addr = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            loop {
-                line.clear();
-                assert!(
-                    stderr.read_line(&mut line).unwrap() > 0,
-                    "serve exited before listening"
-                );
-                if let Some(at) = line.find("listening on http://") {
-                    let addr: core::net::SocketAddr = line[at + 20..].trim().parse().unwrap();
-                    return (addr, stderr);
-                }
-            }
-        });
-        let (addr, mut stderr) = tokio::time::timeout(support::LIMIT, addr)
-            .await
-            .unwrap()
-            .unwrap();
+        let (addr, mut stderr, seen) = listening(&mut child).await;
+        assert_eq!(
+            seen.matches("running open").count(),
+            1,
+            "open mode is said once: {seen}"
+        );
         // heartbeat_secs = 1 from the file: an idle stream gets `:` lines.
         let mut sse = Stream::new(get(addr, "/sub/idle", &[]).await);
         sse.read_until_count(":\n", 2).await;

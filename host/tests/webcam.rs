@@ -436,3 +436,53 @@ async fn bad_uploads_get_a_clear_error() {
     let response = get(server.addr, "/stream/a,b.mjpg", &[]).await;
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn an_idle_upload_is_ended_with_408_and_uploads_count_as_connections() {
+    let server = Server::with(Options {
+        server: ServerConfig {
+            upload_idle: Duration::from_millis(300),
+            max_connections: 1,
+            ..ServerConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    // An uploader that sends its head and first boundary, then goes quiet.
+    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(
+            format!(
+                "PUT /ingest/quiet HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\r\na\r\n--ffmpeg\r\n\r\n",
+                server.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // While it holds the only slot, a subscriber is told to come back.
+    let mut busy = None;
+    for _ in 0..100 {
+        let response = get(server.addr, "/sub/news", &[]).await;
+        if response.status() == 503 {
+            busy = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let busy = busy.expect("the upload takes the only connection slot");
+    assert!(busy.headers().contains_key("retry-after"));
+    assert!(body_text(busy).await.contains("uploads"));
+
+    let mut reply = Vec::new();
+    tokio::time::timeout(LIMIT, socket.read_to_end(&mut reply))
+        .await
+        .expect("the idle upload is ended")
+        .unwrap();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("sent nothing for"), "{reply}");
+    // The slot is free again.
+    let response = get(server.addr, "/sub/news?transport=poll", &[]).await;
+    assert_eq!(response.status(), 200);
+}

@@ -24,6 +24,11 @@ mod runtime;
 #[allow(dead_code, unreachable_pub)]
 mod policy;
 
+/// The built-in edge's tokens and CORS (`policy` uses them).
+#[path = "../../edge/src/auth.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod auth;
+
 use alloc::format;
 
 #[allow(
@@ -49,17 +54,19 @@ mod bindings {
     export!(PublicOnly with_types_in self);
 }
 
+pub use auth::Policy;
 pub use bindings::{Refusal, Request, Subscription};
 
 /// The only channels this module lets anyone subscribe to.
 pub const PREFIX: &str = "public-";
 
-/// The default routing, then: every channel must start with [`PREFIX`].
+/// The default routing (with this instance's tokens), then: every channel
+/// must start with [`PREFIX`].
 ///
 /// # Errors
 /// The default refusals, or 403 naming the first private channel.
-pub fn route(req: &Request) -> Result<Subscription, Refusal> {
-    let sub = policy::route(req)?;
+pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
+    let sub = policy::route(policy, req)?;
     if let Some(private) = sub.channels.iter().find(|c| !c.starts_with(PREFIX)) {
         return Err(policy::refuse(
             403,
@@ -76,8 +83,16 @@ struct PublicOnly;
 
 #[cfg(target_arch = "wasm32")]
 impl bindings::Guest for PublicOnly {
+    fn configure(settings: bindings::Settings) -> Result<(), alloc::string::String> {
+        auth::install(settings)
+    }
+    fn cors(
+        req: Request,
+    ) -> Result<alloc::vec::Vec<(alloc::string::String, alloc::string::String)>, Refusal> {
+        auth::installed().cors(&req)
+    }
     fn route(req: Request) -> Result<Subscription, Refusal> {
-        route(&req)
+        route(auth::installed(), &req)
     }
     fn open(sub: Subscription) -> bindings::ResponseHead {
         policy::open(&sub)
@@ -102,7 +117,7 @@ impl bindings::Guest for PublicOnly {
         policy::end(transport)
     }
     fn accept_publish(req: Request, body_len: u64) -> Result<bindings::Publish, Refusal> {
-        policy::accept_publish(&req, body_len)
+        policy::accept_publish(auth::installed(), &req, body_len)
     }
 }
 
@@ -118,15 +133,16 @@ mod tests {
             path: path.into(),
             query: "transport=stream".into(),
             headers: vec![],
+            unix_time: 0,
         }
     }
 
     #[test]
     fn only_public_channels_may_be_subscribed_to() {
-        let sub = route(&get("/sub/public-news,public-sport")).unwrap();
+        let sub = route(&Policy::default(), &get("/sub/public-news,public-sport")).unwrap();
         assert_eq!(sub.channels, ["public-news", "public-sport"]);
         assert_eq!(sub.transport, bindings::Transport::Stream);
-        let refusal = route(&get("/sub/public-news,secret")).unwrap_err();
+        let refusal = route(&Policy::default(), &get("/sub/public-news,secret")).unwrap_err();
         assert_eq!(refusal.status, 403);
         assert!(
             refusal.message.contains("\"secret\" is private"),
@@ -137,7 +153,17 @@ mod tests {
 
     #[test]
     fn the_default_rules_still_apply_first() {
-        assert_eq!(route(&get("/sub/public-a b")).unwrap_err().status, 400);
-        assert_eq!(route(&get("/other")).unwrap_err().status, 404);
+        assert_eq!(
+            route(&Policy::default(), &get("/sub/public-a b"))
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            route(&Policy::default(), &get("/other"))
+                .unwrap_err()
+                .status,
+            404
+        );
     }
 }

@@ -45,7 +45,9 @@ mod bindings {
 }
 
 #[cfg(target_arch = "wasm32")]
-use bindings::{Message, Publish, Refusal, Request, ResponseHead, Subscription, Transport};
+use bindings::{
+    Message, Publish, Refusal, Request, ResponseHead, Settings, Subscription, Transport,
+};
 
 #[cfg(target_arch = "wasm32")]
 /// Misbehave as `what` asks (`loop`, `trap`, `oom`), or return.
@@ -74,6 +76,16 @@ struct Misbehave;
 
 #[cfg(target_arch = "wasm32")]
 impl bindings::Guest for Misbehave {
+    fn configure(_settings: Settings) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// `OPTIONS /loop` and the like misbehave; otherwise no CORS headers.
+    fn cors(req: Request) -> Result<Vec<(String, String)>, Refusal> {
+        misbehave(req.path.trim_start_matches('/').as_bytes());
+        Ok(Vec::new())
+    }
+
     /// `/sub/loop`, `/sub/trap`, `/sub/oom` misbehave; any other path is
     /// routed (as an SSE subscription to one channel named by the path).
     fn route(req: Request) -> Result<Subscription, Refusal> {

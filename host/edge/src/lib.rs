@@ -30,6 +30,7 @@ mod runtime;
 #[cfg(target_arch = "wasm32")]
 use alloc::{string::String, vec::Vec};
 
+pub mod auth;
 pub mod policy;
 
 #[allow(
@@ -57,7 +58,10 @@ mod bindings {
     export!(DefaultEdge with_types_in self);
 }
 
-pub use bindings::{Message, Publish, Refusal, Request, ResponseHead, Subscription, Transport};
+pub use auth::Policy;
+pub use bindings::{
+    Message, Publish, Refusal, Request, ResponseHead, Settings, Subscription, Transport,
+};
 pub use policy::{accept_publish, end, frame, frame_reply, heartbeat, open, route};
 
 /// The world's exports, each one a call into [`policy`] (re-exported at the
@@ -67,8 +71,14 @@ struct DefaultEdge;
 
 #[cfg(target_arch = "wasm32")]
 impl bindings::Guest for DefaultEdge {
+    fn configure(settings: Settings) -> Result<(), String> {
+        auth::install(settings)
+    }
+    fn cors(req: Request) -> Result<Vec<(String, String)>, Refusal> {
+        auth::installed().cors(&req)
+    }
     fn route(req: Request) -> Result<Subscription, Refusal> {
-        route(&req)
+        route(auth::installed(), &req)
     }
     fn open(sub: Subscription) -> ResponseHead {
         open(&sub)
@@ -90,7 +100,7 @@ impl bindings::Guest for DefaultEdge {
         end(transport)
     }
     fn accept_publish(req: Request, body_len: u64) -> Result<Publish, Refusal> {
-        accept_publish(&req, body_len)
+        accept_publish(auth::installed(), &req, body_len)
     }
 }
 

@@ -24,6 +24,7 @@ use pushwire_core::multipart::{Boundary, MultipartEncoder};
 use pushwire_core::wire::{self, DEFAULT_EVENT, WireMessageRef};
 use pushwire_core::{ndjson, sse};
 
+use crate::auth::Policy;
 use crate::bindings::{Message, Publish, Refusal, Request, ResponseHead, Subscription, Transport};
 
 /// Most channels one subscription may name (the hub has its own limit too).
@@ -91,11 +92,13 @@ const SHOWN_CHARS: usize = 80;
 /// must parse as a hub cursor; the forever frame's `?callback=` must be a
 /// JavaScript name (default `pushwireFrame`); `?fps=N` (from [`MIN_FPS`] to
 /// [`MAX_FPS`], fractions allowed) caps the rate at one message per 1/N s.
+/// Private channels need a token ([`Policy::authorize_subscribe`]).
 ///
 /// # Errors
 /// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
-/// channel list, transport, cursor, callback or frame rate, each with a sentence.
-pub fn route(req: &Request) -> Result<Subscription, Refusal> {
+/// channel list, transport, cursor, callback or frame rate, 401/403 for a
+/// private channel without a token that allows it, each with a sentence.
+pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
     let Some(list) = req.path.strip_prefix("/sub/") else {
         return Err(not_found(&req.path));
     };
@@ -110,6 +113,7 @@ pub fn route(req: &Request) -> Result<Subscription, Refusal> {
         ));
     }
     let channels = channel_list(list)?;
+    policy.authorize_subscribe(req, &channels)?;
     let transport = match query_param(&req.query, "transport")? {
         Some(name) => parse_transport(&name).ok_or_else(|| {
             refuse(
@@ -342,12 +346,14 @@ pub fn end(transport: Transport) -> Vec<u8> {
 /// The channel is percent-decoded and checked with the hub's naming rule; the
 /// event name comes from `?event=`, else the `x-pushwire-event` header, else
 /// `message` (`frame` for an upload, [`INGEST_EVENT`]), and must pass the
-/// hub's event rule (`gap` is reserved).
+/// hub's event rule (`gap` is reserved). With a token or secret configured
+/// the request needs one that may publish there ([`Policy::authorize_publish`]).
 ///
 /// # Errors
 /// A [`Refusal`]: 404 for another path, 405 for another method, 400 for a bad
-/// channel or event name, 413 for a body (or part) over [`MAX_PUBLISH_BYTES`].
-pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> {
+/// channel or event name, 401/403 without a token that allows the channel,
+/// 413 for a body (or part) over [`MAX_PUBLISH_BYTES`].
+pub fn accept_publish(policy: &Policy, req: &Request, body_len: u64) -> Result<Publish, Refusal> {
     let (raw, default_event) = if let Some(raw) = req.path.strip_prefix("/pub/") {
         if req.method != "POST" {
             return Err(refuse(
@@ -386,6 +392,7 @@ pub fn accept_publish(req: &Request, body_len: u64) -> Result<Publish, Refusal> 
         ));
     }
     check_channel(&channel)?;
+    policy.authorize_publish(req, &channel)?;
     let event = match query_param(&req.query, "event")? {
         Some(event) => event,
         None => header(req, "x-pushwire-event")
@@ -588,7 +595,11 @@ pub fn check_channel(name: &str) -> Result<(), Refusal> {
 
 /// A refusal with `status` and `message`.
 pub fn refuse(status: u16, message: String) -> Refusal {
-    Refusal { status, message }
+    Refusal {
+        status,
+        message,
+        headers: Vec::new(),
+    }
 }
 
 fn channel_list(raw: &str) -> Result<Vec<String>, Refusal> {

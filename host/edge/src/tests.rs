@@ -22,11 +22,14 @@ use crate::policy::{
     sniff_content_type, transport_name,
 };
 use crate::{
-    Message, Publish, Request, Subscription, Transport, accept_publish, end, frame, frame_reply,
-    heartbeat, open, route,
+    Message, Policy, Publish, Request, Subscription, Transport, accept_publish, end, frame,
+    frame_reply, heartbeat, open, route,
 };
 
 const CURSOR: &str = "s44we8.1z";
+
+/// The tests' request time (2023-11-14), for token expiry.
+const NOW: u64 = 1_700_000_000;
 
 fn request(method: &str, path: &str, query: &str, headers: &[(&str, &str)]) -> Request {
     Request {
@@ -37,6 +40,7 @@ fn request(method: &str, path: &str, query: &str, headers: &[(&str, &str)]) -> R
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect(),
+        unix_time: NOW,
     }
 }
 
@@ -169,7 +173,7 @@ fn route_refuses_every_bad_request_with_a_sentence() {
         ),
     ];
     for (req, status, needle) in cases {
-        let refusal = route(&req).unwrap_err();
+        let refusal = route(&Policy::default(), &req).unwrap_err();
         assert_eq!(refusal.status, status, "{req:?}: {}", refusal.message);
         assert!(
             refusal.message.contains(needle),
@@ -199,7 +203,7 @@ fn route_reads_a_frame_rate_cap() {
         ("fps=fast", Err("?fps=fast is not a frame rate")),
     ];
     for (query, expected) in cases {
-        let found = route(&get("/sub/cam", query))
+        let found = route(&Policy::default(), &get("/sub/cam", query))
             .map(|sub| sub.min_interval_ms)
             .map_err(|refusal| {
                 assert_eq!(refusal.status, 400, "{query}");
@@ -216,7 +220,11 @@ fn route_reads_a_frame_rate_cap() {
 #[test]
 fn route_quotes_long_input_back_cut_short() {
     let long = "!".repeat(10_000);
-    let refusal = route(&get("/sub/news", &format!("since={long}"))).unwrap_err();
+    let refusal = route(
+        &Policy::default(),
+        &get("/sub/news", &format!("since={long}")),
+    )
+    .unwrap_err();
     assert_eq!(refusal.status, 400);
     assert!(refusal.message.len() < 400, "{}", refusal.message);
     assert!(refusal.message.contains('…'));
@@ -377,7 +385,8 @@ fn route_reads_channels_transport_cursor_and_callback() {
         ),
     ];
     for (req, channels, transport, cursor, callback) in cases {
-        let sub = route(&req).unwrap_or_else(|refusal| panic!("{req:?}: {refusal:?}"));
+        let sub = route(&Policy::default(), &req)
+            .unwrap_or_else(|refusal| panic!("{req:?}: {refusal:?}"));
         assert_eq!(sub.channels, channels, "{req:?}");
         assert_eq!(sub.transport, transport, "{req:?}");
         assert_eq!(sub.cursor.as_deref(), cursor, "{req:?}");
@@ -891,7 +900,7 @@ fn publish_is_accepted_with_its_channel_and_event() {
     ];
     for (req, len, channel, event) in cases {
         assert_eq!(
-            accept_publish(req, *len),
+            accept_publish(&Policy::default(), req, *len),
             Ok(Publish {
                 channel: (*channel).into(),
                 event: (*event).into()
@@ -905,7 +914,11 @@ fn publish_is_accepted_with_its_channel_and_event() {
 fn an_upload_is_accepted_as_frames_on_its_channel() {
     for method in ["PUT", "POST"] {
         assert_eq!(
-            accept_publish(&request(method, "/ingest/cam", "", &[]), 0),
+            accept_publish(
+                &Policy::default(),
+                &request(method, "/ingest/cam", "", &[]),
+                0
+            ),
             Ok(Publish {
                 channel: "cam".into(),
                 event: INGEST_EVENT.into()
@@ -914,7 +927,11 @@ fn an_upload_is_accepted_as_frames_on_its_channel() {
         );
     }
     assert_eq!(
-        accept_publish(&request("PUT", "/ingest/cam", "event=still", &[]), 10),
+        accept_publish(
+            &Policy::default(),
+            &request("PUT", "/ingest/cam", "event=still", &[]),
+            10
+        ),
         Ok(Publish {
             channel: "cam".into(),
             event: "still".into()
@@ -947,7 +964,7 @@ fn an_upload_is_accepted_as_frames_on_its_channel() {
         ),
     ];
     for (req, len, status, needle) in cases {
-        let refusal = accept_publish(req, *len).unwrap_err();
+        let refusal = accept_publish(&Policy::default(), req, *len).unwrap_err();
         assert_eq!(refusal.status, *status, "{req:?}: {}", refusal.message);
         assert!(
             refusal.message.contains(needle),
@@ -1022,7 +1039,7 @@ fn publish_refuses_every_bad_request_with_a_sentence() {
         ),
     ];
     for (req, len, status, needle) in cases {
-        let refusal = accept_publish(&req, len).unwrap_err();
+        let refusal = accept_publish(&Policy::default(), &req, len).unwrap_err();
         assert_eq!(refusal.status, status, "{req:?}: {}", refusal.message);
         assert!(
             refusal.message.contains(needle),
@@ -1056,4 +1073,323 @@ fn sse_streams_open_by_announcing_the_subscribers_position() {
     // A cursor that cannot be an SSE id is not announced (and cannot break framing).
     sub.cursor = Some("bad\nid".to_owned());
     assert!(!open(&sub).preamble.windows(3).any(|w| w == b"id:"));
+}
+
+mod auth {
+    use hmac::{Hmac, Mac};
+    use pushwire_core::token::base64url_encode;
+    use sha2::Sha256;
+
+    use super::*;
+    use crate::Settings;
+    use crate::auth::{COOKIE, CORS_ALLOW_HEADERS};
+
+    const SECRET: &[u8] = b"test secret";
+    const STATIC: &str = "s3cr3t-static-token";
+
+    fn settings() -> Settings {
+        Settings {
+            auth_token: Some(STATIC.into()),
+            jwt_secret: Some(SECRET.to_vec()),
+            private_channels: vec!["private-*".into(), "cam".into()],
+            cors_origins: vec!["https://app.example".into()],
+            cors_credentials: false,
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy::new(settings()).unwrap()
+    }
+
+    /// An HS256 JWT signed with `key` carrying `claims`.
+    fn jwt(key: &[u8], claims: &str) -> String {
+        let mut token = String::new();
+        base64url_encode(br#"{"alg":"HS256","typ":"JWT"}"#, &mut token);
+        token.push('.');
+        base64url_encode(claims.as_bytes(), &mut token);
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        mac.update(token.as_bytes());
+        let signature = mac.finalize().into_bytes();
+        token.push('.');
+        base64url_encode(&signature, &mut token);
+        token
+    }
+
+    fn chat_token() -> String {
+        jwt(
+            SECRET,
+            &format!(
+                r#"{{"exp":{},"pushwire":{{"publish":["chat","cam-*"],"subscribe":["private-chat"]}}}}"#,
+                NOW + 60
+            ),
+        )
+    }
+
+    fn publish_with(token: Option<&str>, channel: &str) -> Result<Publish, crate::Refusal> {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        accept_publish(
+            &policy(),
+            &request("POST", &format!("/pub/{channel}"), "", &headers),
+            3,
+        )
+    }
+
+    #[test]
+    fn with_no_secret_everyone_may_publish_and_subscribe() {
+        let open = Policy::default();
+        assert!(!open.requires_auth());
+        let req = request("POST", "/pub/chat", "", &[]);
+        assert!(accept_publish(&open, &req, 3).is_ok());
+        assert!(route(&open, &get("/sub/private-x", "")).is_ok());
+    }
+
+    #[test]
+    fn publishing_needs_a_bearer_token_once_a_secret_is_set() {
+        let refusal = publish_with(None, "chat").unwrap_err();
+        assert_eq!(refusal.status, 401);
+        assert!(
+            refusal.message.contains("Authorization: Bearer"),
+            "{}",
+            refusal.message
+        );
+        assert_eq!(
+            refusal.headers,
+            [(
+                "www-authenticate".to_owned(),
+                "Bearer realm=\"pushwire\"".to_owned()
+            )]
+        );
+        let req = request("POST", "/pub/chat", "", &[("authorization", "Basic abc")]);
+        assert_eq!(accept_publish(&policy(), &req, 3).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn the_static_token_may_publish_anywhere_and_a_wrong_one_may_not() {
+        assert!(publish_with(Some(STATIC), "anything").is_ok());
+        let refusal = publish_with(Some("s3cr3t-static-tokem"), "chat").unwrap_err();
+        assert_eq!(refusal.status, 401);
+        assert!(
+            !refusal.message.contains("tokem"),
+            "a token is never quoted back"
+        );
+    }
+
+    #[test]
+    fn a_jwt_may_publish_to_the_channels_its_claims_name() {
+        let token = chat_token();
+        assert_eq!(publish_with(Some(&token), "chat").unwrap().channel, "chat");
+        assert!(publish_with(Some(&token), "cam-7").is_ok());
+        let refusal = publish_with(Some(&token), "news").unwrap_err();
+        assert_eq!(refusal.status, 403);
+        assert!(refusal.message.contains("\"news\""), "{}", refusal.message);
+    }
+
+    #[test]
+    fn an_expired_jwt_is_refused_with_401_saying_so() {
+        let token = jwt(
+            SECRET,
+            &format!(r#"{{"exp":{},"pushwire":{{"publish":["*"]}}}}"#, NOW - 5),
+        );
+        let refusal = publish_with(Some(&token), "chat").unwrap_err();
+        assert_eq!(refusal.status, 401);
+        assert!(
+            refusal.message.contains("expired 5 s ago"),
+            "{}",
+            refusal.message
+        );
+        assert!(refusal.headers[0].1.contains("invalid_token"));
+    }
+
+    #[test]
+    fn a_jwt_signed_with_another_key_or_unsigned_is_refused() {
+        let forged = jwt(b"other key", r#"{"pushwire":{"publish":["*"]}}"#);
+        let refusal = publish_with(Some(&forged), "chat").unwrap_err();
+        assert_eq!(refusal.status, 401);
+        assert!(refusal.message.contains("signature"), "{}", refusal.message);
+        let mut none = String::new();
+        base64url_encode(br#"{"alg":"none"}"#, &mut none);
+        none.push('.');
+        base64url_encode(br#"{"pushwire":{"publish":["*"]}}"#, &mut none);
+        none.push('.');
+        let refusal = publish_with(Some(&none), "chat").unwrap_err();
+        assert_eq!(refusal.status, 401);
+        assert!(refusal.message.contains("HS256"), "{}", refusal.message);
+    }
+
+    #[test]
+    fn private_channels_need_a_token_by_header_cookie_or_query() {
+        let token = chat_token();
+        let missing = route(&policy(), &get("/sub/news,private-chat", "")).unwrap_err();
+        assert_eq!(missing.status, 401);
+        assert!(
+            missing.message.contains("\"private-chat\" is private"),
+            "{}",
+            missing.message
+        );
+        let bearer = format!("Bearer {token}");
+        let by_header = request(
+            "GET",
+            "/sub/private-chat",
+            "",
+            &[("authorization", &bearer)],
+        );
+        assert!(route(&policy(), &by_header).is_ok());
+        let cookie = format!("theme=dark; {COOKIE}={token}");
+        let by_cookie = request("GET", "/sub/private-chat", "", &[("cookie", &cookie)]);
+        assert!(route(&policy(), &by_cookie).is_ok());
+        let by_query = get(
+            "/sub/private-chat",
+            &format!("transport=sse&access_token={token}"),
+        );
+        assert!(route(&policy(), &by_query).is_ok());
+        // Public channels need nothing.
+        assert!(route(&policy(), &get("/sub/news", "")).is_ok());
+    }
+
+    #[test]
+    fn a_subscribe_token_for_another_channel_is_refused_with_403() {
+        let token = chat_token();
+        let req = get("/sub/private-chat,cam", &format!("access_token={token}"));
+        let refusal = route(&policy(), &req).unwrap_err();
+        assert_eq!(refusal.status, 403);
+        assert!(refusal.message.contains("\"cam\""), "{}", refusal.message);
+        let expired = jwt(
+            SECRET,
+            &format!(r#"{{"exp":{NOW},"pushwire":{{"subscribe":["*"]}}}}"#),
+        );
+        let req = get("/sub/cam", &format!("access_token={expired}"));
+        assert_eq!(route(&policy(), &req).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_with_the_setting_named() {
+        type Spoil = fn(&mut Settings);
+        let cases: [(Spoil, &str); 5] = [
+            (|s| s.auth_token = Some(String::new()), "auth_token"),
+            (|s| s.jwt_secret = Some(Vec::new()), "jwt_secret"),
+            (
+                |s| s.private_channels.push("a*b".into()),
+                "private_channels",
+            ),
+            (
+                |s| s.cors_origins.push("app.example/".into()),
+                "cors_origins",
+            ),
+            (
+                |s| {
+                    s.cors_origins.push("*".into());
+                    s.cors_credentials = true;
+                },
+                "cors_credentials",
+            ),
+        ];
+        for (spoil, named) in cases {
+            let mut bad = settings();
+            spoil(&mut bad);
+            let err = Policy::new(bad).unwrap_err();
+            assert!(err.contains(named), "{err}");
+        }
+        let mut no_auth = settings();
+        no_auth.auth_token = None;
+        no_auth.jwt_secret = None;
+        assert!(
+            Policy::new(no_auth)
+                .unwrap_err()
+                .contains("private_channels")
+        );
+    }
+
+    #[test]
+    fn cors_answers_listed_origins_and_refuses_others() {
+        let policy = policy();
+        let plain = get("/sub/news", "");
+        assert!(
+            policy.cors(&plain).unwrap().is_empty(),
+            "no Origin, no CORS"
+        );
+        let same = request(
+            "POST",
+            "/pub/chat",
+            "",
+            &[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+            ],
+        );
+        assert!(
+            policy.cors(&same).unwrap().is_empty(),
+            "the server's own pages"
+        );
+        let listed = request("GET", "/sub/news", "", &[("origin", "https://app.example")]);
+        let headers = policy.cors(&listed).unwrap();
+        assert!(headers.contains(&(
+            "access-control-allow-origin".to_owned(),
+            "https://app.example".to_owned()
+        )));
+        assert!(headers.contains(&("vary".to_owned(), "origin".to_owned())));
+        let other = request(
+            "POST",
+            "/pub/chat",
+            "",
+            &[("origin", "https://evil.example")],
+        );
+        let refusal = policy.cors(&other).unwrap_err();
+        assert_eq!(refusal.status, 403);
+        assert!(
+            refusal.message.contains("cors_origins"),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn a_cors_preflight_allows_the_headers_the_sdk_sends() {
+        let preflight = request(
+            "OPTIONS",
+            "/sub/news",
+            "",
+            &[
+                ("origin", "https://app.example"),
+                (
+                    "access-control-request-headers",
+                    "last-event-id, authorization",
+                ),
+            ],
+        );
+        let headers = policy().cors(&preflight).unwrap();
+        let allowed = &headers
+            .iter()
+            .find(|(name, _)| name == "access-control-allow-headers")
+            .unwrap()
+            .1;
+        assert_eq!(allowed, CORS_ALLOW_HEADERS);
+        assert!(allowed.contains("last-event-id") && allowed.contains("authorization"));
+        assert!(
+            headers
+                .iter()
+                .any(|(name, _)| name == "access-control-allow-methods")
+        );
+    }
+
+    #[test]
+    fn cors_with_credentials_echoes_the_origin() {
+        let mut with_credentials = settings();
+        with_credentials.cors_credentials = true;
+        let policy = Policy::new(with_credentials).unwrap();
+        let req = request("GET", "/sub/news", "", &[("origin", "https://app.example")]);
+        let headers = policy.cors(&req).unwrap();
+        assert!(headers.contains(&(
+            "access-control-allow-credentials".to_owned(),
+            "true".to_owned()
+        )));
+        let mut any = settings();
+        any.cors_origins = vec!["*".into()];
+        let req = request("GET", "/sub/news", "", &[("origin", "https://x.example")]);
+        let headers = Policy::new(any).unwrap().cors(&req).unwrap();
+        assert_eq!(headers[0].1, "*");
+    }
 }

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use pushwire_core::hub::HubConfig;
 use pushwire_core::longpoll::LongPollConfig;
-use pushwire_host::edge::{Edge, EdgeConfig};
+use pushwire_host::edge::{Edge, EdgeConfig, Settings};
 use pushwire_host::fanout::Framer;
 use pushwire_host::hub::SharedHub;
 use pushwire_host::server::{App, ServerConfig, serve};
@@ -31,6 +31,8 @@ pub struct Server {
 
 pub struct Options {
     pub edge: Option<Vec<u8>>,
+    /// Tokens and CORS for the edge (default: open).
+    pub settings: Option<Settings>,
     pub hub: HubConfig,
     pub polls: LongPollConfig,
     pub server: ServerConfig,
@@ -40,6 +42,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             edge: None,
+            settings: None,
             hub: HubConfig::default(),
             polls: LongPollConfig {
                 timeout: Duration::from_secs(2),
@@ -56,7 +59,10 @@ impl Server {
     }
 
     pub async fn with(options: Options) -> Self {
-        let config = EdgeConfig::default();
+        let mut config = EdgeConfig::default();
+        if let Some(settings) = options.settings.clone() {
+            config.settings = settings;
+        }
         let edge = match &options.edge {
             Some(wasm) => Edge::new(wasm, config).expect("edge module loads"),
             None => Edge::builtin(config).expect("builtin edge loads"),
@@ -114,6 +120,24 @@ impl Server {
         .await;
         let status = response.status().as_u16();
         (status, body_text(response).await)
+    }
+
+    /// Publish with `Authorization: Bearer {token}` and assert it was accepted.
+    pub async fn publish_ok_with(&self, token: &str, channel: &str, data: &str) -> String {
+        let bearer = format!("Bearer {token}");
+        let response = request(
+            self.addr,
+            "POST",
+            &format!("/pub/{channel}"),
+            &[("authorization", &bearer)],
+            Bytes::from(data.to_owned()),
+        )
+        .await;
+        let status = response.status().as_u16();
+        let body = body_text(response).await;
+        assert_eq!(status, 200, "publish failed: {body}");
+        let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+        reply["id"].as_str().unwrap().to_owned()
     }
 
     /// Publish and assert it was accepted; the assigned id.
