@@ -42,6 +42,10 @@ pub struct FileConfig {
     pub log: Option<String>,
     /// Run the built-in demo camera on `demo-cam`.
     pub demo_camera: Option<bool>,
+    /// Run the built-in stock ticker on `ticker`.
+    pub demo_ticker: Option<bool>,
+    /// The channel the server's own numbers go to; empty: none.
+    pub stats_channel: Option<String>,
     /// Seconds a camera upload may send nothing before it is ended.
     pub upload_idle_secs: Option<u64>,
     /// A static bearer token that may publish and subscribe to everything.
@@ -208,6 +212,23 @@ impl ChannelSection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_production_config_turns_the_demos_off() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/production.toml");
+        let config = FileConfig::load(&path).unwrap();
+        assert_eq!(config.demo_camera, Some(false));
+        assert_eq!(config.demo_ticker, Some(false));
+        assert!(config.auth_token.is_none() && config.jwt_secret.is_none());
+        assert!(
+            config
+                .private_channels
+                .as_ref()
+                .unwrap()
+                .contains(&"pushwire-stats".to_owned())
+        );
+        config.hub(1024).unwrap();
+    }
 
     #[test]
     fn a_full_config_file_parses_into_hub_rules() {

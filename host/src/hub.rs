@@ -212,12 +212,25 @@ impl SharedHub {
     /// # Errors
     /// The hub's refusal (bad name, too many channels).
     pub fn configure_webcam(&self, channel: &str) -> Result<(), HubError> {
-        let mut inner = self.lock();
-        let config = ChannelConfig {
+        self.configure_channel(channel, |base| ChannelConfig {
             policy: DeliveryPolicy::Latest,
             max_count: WEBCAM_LOG_FRAMES,
-            ..inner.hub.config().channel
-        };
+            ..base
+        })
+    }
+
+    /// Set `channel`'s bounds and policy to `change` of the hub's default
+    /// channel config (for the built-in publishers' channels).
+    ///
+    /// # Errors
+    /// The hub's refusal (bad name, too many channels).
+    pub fn configure_channel(
+        &self,
+        channel: &str,
+        change: impl FnOnce(ChannelConfig) -> ChannelConfig,
+    ) -> Result<(), HubError> {
+        let mut inner = self.lock();
+        let config = change(inner.hub.config().channel);
         inner.hub.configure_channel(channel, config)
     }
 

@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Publish one message (POST to a /pub/{channel} URL).
     Pub(cli::PubArgs),
     /// Subscribe like EventSource (to any SSE server) and print one JSON
@@ -69,6 +69,14 @@ struct ServeArgs {
     /// Seconds a long poll is held before an empty reply [default: 30].
     #[arg(long, env = "PUSHWIRE_LONGPOLL_TIMEOUT_SECS", value_name = "SECONDS")]
     longpoll_timeout: Option<u64>,
+    /// Run the built-in stock ticker on channel `ticker` (the ticker demo
+    /// page); `false` turns it off [default: true].
+    #[arg(long, env = "PUSHWIRE_DEMO_TICKER", action = clap::ArgAction::Set, value_name = "true|false")]
+    demo_ticker: Option<bool>,
+    /// Publish the server's own numbers once a second on this channel (the
+    /// monitoring console); empty turns it off [default: pushwire-stats].
+    #[arg(long, env = "PUSHWIRE_STATS_CHANNEL", value_name = "CHANNEL")]
+    stats_channel: Option<String>,
     /// Seconds a camera upload (`/ingest`) may send nothing before it is
     /// ended with 408 [default: 30].
     #[arg(long, env = "PUSHWIRE_UPLOAD_IDLE_SECS", value_name = "SECONDS")]
@@ -137,7 +145,7 @@ fn main() -> anyhow::Result<ExitCode> {
                     .or(file.log.as_deref())
                     .unwrap_or("info"),
             );
-            run_server(args, &file)?;
+            run_server(*args, &file)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Pub(args) => {
@@ -239,6 +247,13 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
             .or(file.upload_idle_secs)
             .map_or(defaults.upload_idle, Duration::from_secs),
         demo_camera: args.demo_camera.or(file.demo_camera).unwrap_or(true),
+        demo_ticker: args.demo_ticker.or(file.demo_ticker).unwrap_or(true),
+        stats_channel: Some(
+            args.stats_channel
+                .or_else(|| file.stats_channel.clone())
+                .unwrap_or_else(|| pushwire_host::demos::STATS_CHANNEL.to_owned()),
+        )
+        .filter(|channel| !channel.is_empty()),
         ..defaults
     };
     let app = Arc::new(App::new(config, hub, framer));

@@ -90,6 +90,17 @@ impl Metrics {
         }
     }
 
+    /// Open responses by transport, in [`Transport::ALL`] order.
+    pub fn connections(&self) -> [(Transport, u64); 6] {
+        Transport::ALL.map(|transport| {
+            let open = self
+                .connections
+                .get(slot(transport))
+                .map_or(0, |gauge| gauge.load(Ordering::Relaxed));
+            (transport, u64::try_from(open).unwrap_or(0))
+        })
+    }
+
     /// Read every counter.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {

@@ -59,6 +59,13 @@ pub struct ServerConfig {
     /// How long a camera upload (`/ingest`) may send nothing before it is
     /// ended with 408. Default 30 s.
     pub upload_idle: Duration,
+    /// Run the built-in stock ticker on channel `ticker`
+    /// ([`crate::demos::ticker`]). Default `false` here, as the camera.
+    pub demo_ticker: bool,
+    /// Publish the server's counters once a second on this channel
+    /// ([`crate::demos::stats`]) for the monitoring console. Default `None`
+    /// here; `pushwire serve` uses `pushwire-stats`.
+    pub stats_channel: Option<String>,
     /// Run the built-in demo camera on channel `demo-cam`
     /// ([`crate::demo_camera`]). Default `false` here; `pushwire serve`
     /// turns it on unless told `--demo-camera false`.
@@ -73,6 +80,8 @@ impl Default for ServerConfig {
             max_message_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(5),
             upload_idle: Duration::from_secs(30),
+            demo_ticker: false,
+            stats_channel: None,
             demo_camera: false,
         }
     }
@@ -136,10 +145,19 @@ pub async fn serve(
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     let timers = tokio::spawn(Arc::clone(&app.hub).run_timers());
-    let camera = app
-        .config
-        .demo_camera
-        .then(|| tokio::spawn(crate::demo_camera::run(Arc::clone(&app))));
+    let mut publishers = Vec::new();
+    if app.config.demo_camera {
+        publishers.push(tokio::spawn(crate::demo_camera::run(Arc::clone(&app))));
+    }
+    if app.config.demo_ticker {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |since| since.as_secs());
+        publishers.push(tokio::spawn(crate::demos::ticker(Arc::clone(&app), seed)));
+    }
+    if let Some(channel) = app.config.stats_channel.clone() {
+        publishers.push(tokio::spawn(crate::demos::stats(Arc::clone(&app), channel)));
+    }
     let mut shutdown = pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -170,8 +188,8 @@ pub async fn serve(
     }
     tracing::info!("shutting down: ending streams so clients resume");
     drop(listener);
-    if let Some(camera) = camera {
-        camera.abort();
+    for publisher in publishers {
+        publisher.abort();
     }
     app.hub.shut_down();
     if tokio::time::timeout(app.config.shutdown_grace, graceful.shutdown())
@@ -250,6 +268,9 @@ async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBo
             return channel_info(&app, channel);
         }
         return publish(&app, req).await;
+    }
+    if let Some(page) = crate::www::serve(req.method(), path) {
+        return page;
     }
     text(
         StatusCode::NOT_FOUND,

@@ -1,0 +1,63 @@
+//! The demo pages of `www/`, compiled into the binary and served at `/`.
+//!
+//! Plain HTML, CSS and JavaScript modules (no build step): each page imports
+//! the SDK from `/sdk/`. `GET /` is `index.html`.
+
+use hyper::{Method, Response, StatusCode};
+
+use crate::server::{ReplyBody, full, text, with_head};
+
+/// Every file of `www/`: its path and bytes.
+pub static FILES: &[(&str, &[u8])] = &[
+    ("/index.html", include_bytes!("../../www/index.html")),
+    ("/chat.html", include_bytes!("../../www/chat.html")),
+    ("/ticker.html", include_bytes!("../../www/ticker.html")),
+    ("/webcam.html", include_bytes!("../../www/webcam.html")),
+    ("/console.html", include_bytes!("../../www/console.html")),
+    ("/lab.html", include_bytes!("../../www/lab.html")),
+    ("/style.css", include_bytes!("../../www/style.css")),
+    ("/common.js", include_bytes!("../../www/common.js")),
+    ("/plot.js", include_bytes!("../../www/plot.js")),
+    ("/favicon.svg", include_bytes!("../../www/favicon.svg")),
+];
+
+/// The file at `path` (`/` is `/index.html`), if `www/` has it.
+pub fn file(path: &str) -> Option<&'static [u8]> {
+    let path = if path == "/" { "/index.html" } else { path };
+    FILES
+        .iter()
+        .find(|(name, _)| *name == path)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// Answer `GET`/`HEAD` for a page, or `None` when `path` is not one.
+pub(crate) fn serve(method: &Method, path: &str) -> Option<Response<ReplyBody>> {
+    let bytes = file(path)?;
+    if method != Method::GET && method != Method::HEAD {
+        return Some(text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{method} is not allowed on {path}: the demo pages are read with GET."),
+        ));
+    }
+    let content_type = match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        _ => "text/html; charset=utf-8",
+    };
+    let body = if method == Method::HEAD {
+        full(bytes::Bytes::new())
+    } else {
+        full(bytes::Bytes::from_static(bytes))
+    };
+    Some(with_head(
+        200,
+        &[
+            ("content-type".to_owned(), content_type.to_owned()),
+            // Pages change with the binary; revalidate rather than cache.
+            ("cache-control".to_owned(), "no-cache".to_owned()),
+            ("x-content-type-options".to_owned(), "nosniff".to_owned()),
+        ],
+        body,
+    ))
+}
