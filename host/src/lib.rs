@@ -23,5 +23,6 @@ pub mod edge;
 pub mod fanout;
 pub mod hub;
 pub mod metrics;
+pub mod sdk;
 pub mod server;
 pub mod webcam;
