@@ -16,16 +16,24 @@ rustup toolchain install "$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.t
   --profile minimal --component rustfmt,clippy >/dev/null
 rustup target add wasm32-unknown-unknown wasm32-wasip2 wasm32v1-none >/dev/null
 
-step "tools the tests use as real clients (curl, ffmpeg)"
+step "tools the tests use as real clients (curl, ffmpeg, Chromium, Node.js)"
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # ffmpeg uploads mpjpeg to /ingest and reads /stream back; ffprobe checks snapshots.
 { command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || missing+=(ffmpeg)
+# The SDK's end-to-end tests (tests/) drive Debian's Chromium with playwright-core.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+{ command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+step "Node packages of the end-to-end tests (tests/package-lock.json)"
+[ -f tests/node_modules/playwright-core/package.json ] && [ -f tests/node_modules/typescript/package.json ] \
+  || (cd tests && npm ci --no-audit --no-fund)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -39,6 +47,9 @@ cargo build -p pushwire-core --no-default-features --target wasm32-unknown-unkno
 
 step "tests"
 cargo test --workspace
+
+step "the browser SDK is clean for wasm32-unknown-unknown"
+cargo clippy --target wasm32-unknown-unknown -p pushwire-client -- -D warnings
 
 step "the edge guests are clean for their wasm target"
 cargo clippy --target wasm32-wasip2 -p pushwire-edge -p pushwire-edge-example -p pushwire-edge-testguest -- -D warnings

@@ -48,7 +48,7 @@ async fn sdk_files_are_served_with_their_content_types() {
     }
     let (_, js) = get(&server, "/sdk/pushwire_client.js").await;
     let js = String::from_utf8(js).unwrap();
-    assert!(js.contains("export class PushClient") && js.contains("export default"));
+    assert!(js.contains("export class PushClient") && js.contains("as default"));
     let (_, package) = get(&server, "/sdk/package.json").await;
     let package: serde_json::Value = serde_json::from_slice(&package).unwrap();
     assert_eq!(package["types"], "pushwire_client.d.ts");
