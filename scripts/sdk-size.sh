@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pushwire-target}"
 cargo build -q -p pushwire-host
-out=$(ls -td "$CARGO_TARGET_DIR"/debug/build/pushwire-host-*/out/sdk | head -1)
+out=$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/pushwire-host-*/out/sdk/pushwire_client_bg.wasm | head -1)")
 
 tools="$HOME/.cache/pushwire-npm"
 if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then

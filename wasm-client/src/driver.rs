@@ -16,7 +16,9 @@ use core::cell::RefCell;
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Object, Reflect};
 use pushwire_core::Timestamp;
-use pushwire_core::client::{ClientEvent, ClientMachine, ClientMessage, ReadyState, Transmit};
+use pushwire_core::client::{
+    ClientEvent, ClientMachine, ClientMessage, CloseReason, ErrorReason, ReadyState, Transmit,
+};
 use wasm_bindgen::JsValue;
 
 use crate::options::Settings;
@@ -257,7 +259,7 @@ fn dispatch(shared: &Shared, event: &ClientEvent) {
                 js_event(
                     "error",
                     &[
-                        ("reason", alloc::format!("{reason:?}").into()),
+                        ("reason", error_reason(*reason).into()),
                         (
                             "reconnectingIn",
                             (reconnecting_in.as_millis() as f64).into(),
@@ -272,7 +274,7 @@ fn dispatch(shared: &Shared, event: &ClientEvent) {
                 js_event(
                     "error",
                     &[
-                        ("reason", alloc::format!("{reason:?}").into()),
+                        ("reason", close_reason(*reason).into()),
                         ("readyState", ready_state.into()),
                         ("transport", transport.into()),
                     ],
@@ -290,6 +292,31 @@ fn dispatch(shared: &Shared, event: &ClientEvent) {
             // Like EventTarget: a throwing listener is reported, the others still run.
             web_sys::console::error_1(&thrown);
         }
+    }
+}
+
+/// A stable name for why the client reconnects (`error` events' `reason`).
+fn error_reason(reason: ErrorReason) -> String {
+    match reason {
+        ErrorReason::Ended => "ended".into(),
+        ErrorReason::NetworkError => "network-error".into(),
+        ErrorReason::Status(status) => alloc::format!("status-{status}"),
+        ErrorReason::ContentType => "content-type".into(),
+        ErrorReason::Timeout => "timeout".into(),
+        ErrorReason::Stalled => "stalled".into(),
+        ErrorReason::Rejected => "rejected".into(),
+        ErrorReason::Malformed => "malformed".into(),
+        _ => "error".into(),
+    }
+}
+
+/// A stable name for why the client stopped for good.
+fn close_reason(reason: CloseReason) -> String {
+    match reason {
+        CloseReason::Status(status) => alloc::format!("closed-status-{status}"),
+        CloseReason::Aborted => "closed-aborted".into(),
+        CloseReason::Rejected => "closed-rejected".into(),
+        _ => "closed".into(),
     }
 }
 

@@ -7,14 +7,13 @@
 //! [`MultipartParser`]; each frame becomes a `Blob` shown through an object
 //! URL (img) or `createImageBitmap` + `drawImage` (canvas).
 
-use alloc::{collections::BTreeMap, rc::Rc, string::String};
+use alloc::{rc::Rc, string::String, vec::Vec};
 use core::cell::RefCell;
 
 use js_sys::{Array, Reflect, Uint8Array};
 use pushwire_core::multipart::{
     MultipartEvent, MultipartParser, MultipartParserConfig, boundary_from_content_type,
 };
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -24,11 +23,10 @@ use web_sys::{
 };
 
 use crate::error::{ErrorCode, error};
+use crate::options::Bag;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct WebcamOptions {
-    headers: BTreeMap<String, String>,
+    headers: Vec<(String, String)>,
     with_credentials: bool,
 }
 
@@ -72,12 +70,10 @@ impl Webcam {
     /// `<img>` nor a `<canvas>`; `NO_BROWSER` without `fetch`.
     #[wasm_bindgen(constructor)]
     pub fn new(element: Element, url: String, options: JsValue) -> Result<Self, JsValue> {
-        let options: WebcamOptions = if options.is_undefined() || options.is_null() {
-            WebcamOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options).map_err(|err| {
-                error(ErrorCode::BadOptions, &alloc::format!("bad options: {err}"))
-            })?
+        let bag = Bag::new(options, &["headers", "withCredentials"])?;
+        let options = WebcamOptions {
+            headers: bag.string_pairs("headers")?,
+            with_credentials: bag.flag("withCredentials")?,
         };
         let is_image = element.is_instance_of::<HtmlImageElement>();
         if !is_image && !element.is_instance_of::<HtmlCanvasElement>() {
