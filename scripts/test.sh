@@ -35,6 +35,14 @@ step "Node packages of the end-to-end tests (tests/package-lock.json)"
 [ -f tests/node_modules/playwright-core/package.json ] && [ -f tests/node_modules/typescript/package.json ] \
   || (cd tests && npm ci --no-audit --no-fund)
 
+step "wasm-bindgen-test-runner 0.2.130 (runs the SDK's unit tests in Chromium)"
+tools="$HOME/.cache/pushwire-tools"
+runner="$tools/bin/wasm-bindgen-test-runner"
+if ! "$runner" --version 2>/dev/null | grep -q ' 0\.2\.130'; then
+  # Not --locked: a locked dependency of 0.2.130 is missing from the registry (TOOLCHAIN.md).
+  CARGO_TARGET_DIR="$tools/build" cargo install wasm-bindgen-cli --version 0.2.130 --root "$tools" --force
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -49,7 +57,11 @@ step "tests"
 cargo test --workspace
 
 step "the browser SDK is clean for wasm32-unknown-unknown"
-cargo clippy --target wasm32-unknown-unknown -p pushwire-client -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p pushwire-client --all-targets -- -D warnings
+
+step "the SDK's driver pieces in headless Chromium (wasm-bindgen-test)"
+CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$runner" \
+  cargo test -p pushwire-client --target wasm32-unknown-unknown
 
 step "the edge guests are clean for their wasm target"
 cargo clippy --target wasm32-wasip2 -p pushwire-edge -p pushwire-edge-example -p pushwire-edge-testguest -- -D warnings

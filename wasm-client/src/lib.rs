@@ -36,6 +36,9 @@ mod options;
 mod transport;
 mod webcam;
 
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;
+
 use alloc::{rc::Rc, string::String};
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
