@@ -164,3 +164,18 @@ async fn close_removes_the_frame_and_its_callback_and_stops_delivery() {
     assert_eq!(result["got"], json!(["before"]), "{result:#}");
     assert_eq!(result["readyState"], 2, "{result:#}");
 }
+
+#[tokio::test]
+async fn webcam_shows_a_multipart_channel_in_img_and_canvas() {
+    let result = scenario("webcam_shows_frames", json!({})).await;
+    assert_eq!(
+        result["modes"],
+        json!(["fetch", "native", "fetch"]),
+        "{result:#}"
+    );
+    assert_eq!(result["canvas"], json!([32, 24]), "{result:#}");
+    assert_eq!(result["img"], json!([32, 24]), "{result:#}");
+    assert_eq!(result["headed"], json!([32, 24]), "{result:#}");
+    assert_eq!(result["headedSrc"], "blob:", "{result:#}");
+    assert_eq!(result["srcsAfterClose"], json!([null, null]), "{result:#}");
+}
