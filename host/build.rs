@@ -1,10 +1,17 @@
-//! Build the edge modules (`host/edge`, the example and the test guest) as
-//! WebAssembly components with a nested cargo, and put them in `OUT_DIR`.
+//! Build what the host embeds, each with a nested cargo, into `OUT_DIR`:
 //!
-//! The nested build uses its own target dir (`<target>/pushwire-edge`, shared
-//! by every profile of the outer build) so it never waits on the outer
-//! build's lock, and a clean environment so the outer build's flags, wrappers
-//! (clippy) and target do not leak into it.
+//! - the edge modules (`host/edge`, the example and the test guest) as
+//!   WebAssembly components (`wasm32-wasip2`, profile `edge`);
+//! - the browser SDK (`wasm-client`) for `wasm32-unknown-unknown` (profile
+//!   `sdk`), then run through wasm-bindgen (the `wasm-bindgen-cli-support`
+//!   library, pinned to the SDK's exact `wasm-bindgen` version) into
+//!   `OUT_DIR/sdk/`: `pushwire_client.js`, `pushwire_client_bg.wasm` and
+//!   their `.d.ts` files.
+//!
+//! Each nested build uses its own target dir (`<target>/pushwire-edge`,
+//! `<target>/pushwire-sdk`, shared by every profile of the outer build) so it
+//! never waits on the outer build's lock, and a clean environment so the
+//! outer build's flags, wrappers (clippy) and target do not leak into it.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -17,6 +24,10 @@ const GUESTS: [(&str, &str); 3] = [
 ];
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "edge";
+
+const SDK_PACKAGE: &str = "pushwire-client";
+const SDK_TARGET: &str = "wasm32-unknown-unknown";
+const SDK_PROFILE: &str = "sdk";
 
 fn main() {
     let manifest_dir =
@@ -31,6 +42,8 @@ fn main() {
         "host/edge/Cargo.toml",
         "host/edge-example",
         "host/edge-testguest",
+        "wasm-client/src",
+        "wasm-client/Cargo.toml",
         "core/src",
         "core/Cargo.toml",
         "Cargo.toml",
@@ -42,25 +55,74 @@ fn main() {
         );
     }
 
-    let target_dir = edge_target_dir(&out_dir);
+    build_edge_guests(workspace, &out_dir);
+    build_sdk(workspace, &out_dir);
+}
+
+fn build_edge_guests(workspace: &Path, out_dir: &Path) {
+    let target_dir = nested_target_dir(out_dir, "pushwire-edge");
+    let mut build = nested_cargo(workspace, &target_dir, TARGET, PROFILE);
+    for (package, _) in GUESTS {
+        build.args(["-p", package]);
+    }
+    // Applies to the wasm target only (build scripts and proc macros are host code).
+    build.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128");
+    run(build, "the edge modules");
+
+    let built = target_dir.join(TARGET).join(PROFILE);
+    for (package, file) in GUESTS {
+        copy(
+            &built.join(format!("{}.wasm", package.replace('-', "_"))),
+            &out_dir.join(file),
+        );
+    }
+}
+
+fn build_sdk(workspace: &Path, out_dir: &Path) {
+    let target_dir = nested_target_dir(out_dir, "pushwire-sdk");
+    let mut build = nested_cargo(workspace, &target_dir, SDK_TARGET, SDK_PROFILE);
+    build.args(["-p", SDK_PACKAGE]);
+    run(build, "the browser SDK");
+
+    let wasm = target_dir
+        .join(SDK_TARGET)
+        .join(SDK_PROFILE)
+        .join(format!("{}.wasm", SDK_PACKAGE.replace('-', "_")));
+    let sdk_dir = out_dir.join("sdk");
+    std::fs::create_dir_all(&sdk_dir)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", sdk_dir.display()));
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .expect("the web output mode is valid")
+        .typescript(true)
+        // `init()` with no argument loads the .wasm beside the .js.
+        .omit_default_module_path(false)
+        // Names are for debuggers; the served SDK is measured by size.
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(&sdk_dir)
+        .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
+}
+
+/// A `cargo build` of the workspace for `target` / `profile` into `target_dir`,
+/// with nothing of the outer build's configuration.
+fn nested_cargo(workspace: &Path, target_dir: &Path, target: &str, profile: &str) -> Command {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .arg("build")
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"))
-        .args(["--target", TARGET, "--profile", PROFILE])
+        .args(["--target", target, "--profile", profile])
         .arg("--target-dir")
-        .arg(&target_dir);
-    for (package, _) in GUESTS {
-        build.args(["-p", package]);
-    }
-    // Nothing of the outer build's configuration may leak in. The jobserver
-    // (CARGO_MAKEFLAGS) is kept so both builds share the same job slots.
+        .arg(target_dir);
+    // The jobserver (CARGO_MAKEFLAGS) is kept so both builds share the same job slots.
     for var in [
         "CARGO_TARGET_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
         "RUSTC_WRAPPER",
         "RUSTC_WORKSPACE_WRAPPER",
@@ -76,37 +138,31 @@ fn main() {
             build.env_remove(var);
         }
     }
-    // Applies to the wasm target only (build scripts and proc macros are host code).
-    build.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128");
-
-    let status = build
-        .status()
-        .expect("cannot run the nested cargo build of the edge modules");
-    assert!(
-        status.success(),
-        "the nested cargo build of the edge modules failed: {status}"
-    );
-
-    let built = target_dir.join(TARGET).join(PROFILE);
-    for (package, file) in GUESTS {
-        let from = built.join(format!("{}.wasm", package.replace('-', "_")));
-        let to = out_dir.join(file);
-        std::fs::copy(&from, &to).unwrap_or_else(|err| {
-            panic!("cannot copy {} to {}: {err}", from.display(), to.display())
-        });
-    }
+    build
 }
 
-/// `<outer target dir>/pushwire-edge`, found from `OUT_DIR`
-/// (`<target>[/<triple>]/<profile>/build/<pkg>-<hash>/out`); `OUT_DIR/edge-target` if the layout is unexpected.
-fn edge_target_dir(out_dir: &Path) -> PathBuf {
+fn run(mut build: Command, what: &str) {
+    let status = build
+        .status()
+        .unwrap_or_else(|err| panic!("cannot run the nested cargo build of {what}: {err}"));
+    assert!(
+        status.success(),
+        "the nested cargo build of {what} failed: {status}"
+    );
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::copy(from, to)
+        .unwrap_or_else(|err| panic!("cannot copy {} to {}: {err}", from.display(), to.display()));
+}
+
+/// `<outer target dir>/<name>`, found from `OUT_DIR`
+/// (`<target>[/<triple>]/<profile>/build/<pkg>-<hash>/out`); `OUT_DIR/<name>` if the layout is unexpected.
+fn nested_target_dir(out_dir: &Path, name: &str) -> PathBuf {
     out_dir
         .ancestors()
-        .find(|dir| dir.file_name().is_some_and(|name| name == "build"))
+        .find(|dir| dir.file_name().is_some_and(|file| file == "build"))
         .and_then(Path::parent) // <profile>
         .and_then(Path::parent) // <target> or <target>/<triple>
-        .map_or_else(
-            || out_dir.join("edge-target"),
-            |target| target.join("pushwire-edge"),
-        )
+        .map_or_else(|| out_dir.join(name), |target| target.join(name))
 }

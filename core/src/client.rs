@@ -270,6 +270,13 @@ pub struct ClientConfig {
     /// Silence on an open streaming transport after which it counts as
     /// stalled. Default: 35 s (two 15 s server heartbeats plus 5 s margin).
     pub heartbeat_window: Duration,
+    /// Watch an open `sse` connection for silence ([`Self::heartbeat_window`]).
+    /// A driver on the browser's native `EventSource` sets this to false:
+    /// EventSource hides the server's heartbeat comments, so an idle channel
+    /// would look stalled. A stall that hides even the response head is still
+    /// caught by [`Self::connect_timeout`]. Default: true (a driver that feeds
+    /// the bytes sees the comments).
+    pub watch_sse_silence: bool,
     /// Time to wait for a response head (and for a whole `poll` reply).
     /// Default: 15 s.
     pub connect_timeout: Duration,
@@ -326,6 +333,7 @@ impl Default for ClientConfig {
             ladder: Transport::ALL.to_vec(),
             forced: None,
             heartbeat_window: Duration::from_secs(35),
+            watch_sse_silence: true,
             connect_timeout: Duration::from_secs(15),
             long_poll_timeout: Duration::from_secs(45),
             retry: Duration::from_millis(3000),
@@ -605,6 +613,18 @@ impl SplitMix64 {
     }
 }
 
+/// The deadline of a connection that is not watched: never reached.
+const NEVER: Timestamp = Timestamp::from_millis(u64::MAX);
+
+/// When an open streaming connection that delivers now counts as stalled.
+fn silence_deadline(config: &ClientConfig, transport: Transport, now: Timestamp) -> Timestamp {
+    if transport == Transport::Sse && !config.watch_sse_silence {
+        NEVER
+    } else {
+        now.saturating_add(config.heartbeat_window)
+    }
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -802,7 +822,7 @@ impl ClientMachine {
         match classify(self.transport, head.status, head.content_type) {
             Verdict::Open => {
                 let deadline = if self.transport.is_streaming() {
-                    now.saturating_add(self.config.heartbeat_window)
+                    self.silence_deadline(now)
                 } else {
                     deadline
                 };
@@ -1077,11 +1097,15 @@ impl ClientMachine {
         self.events.pop_front()
     }
 
-    /// The next deadline: call [`Self::handle_timeout`] then. `None` once closed.
+    /// The next deadline: call [`Self::handle_timeout`] then. `None` once
+    /// closed, and while an open `sse` connection is not watched for silence
+    /// ([`ClientConfig::watch_sse_silence`]).
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         match self.phase {
             Phase::Waiting { at } => Some(at),
-            Phase::Connecting { deadline } | Phase::Open { deadline, .. } => Some(deadline),
+            Phase::Connecting { deadline } | Phase::Open { deadline, .. } => {
+                (deadline != NEVER).then_some(deadline)
+            }
             Phase::Closed => None,
         }
     }
@@ -1113,6 +1137,10 @@ impl ClientMachine {
         }
     }
 
+    fn silence_deadline(&self, now: Timestamp) -> Timestamp {
+        silence_deadline(&self.config, self.transport, now)
+    }
+
     fn announce(&mut self) {
         if !self.announced {
             self.announced = true;
@@ -1133,7 +1161,7 @@ impl ClientMachine {
         {
             *delivered = true;
             if self.transport.is_streaming() {
-                *deadline = now.saturating_add(self.config.heartbeat_window);
+                *deadline = silence_deadline(&self.config, self.transport, now);
             }
         }
     }

@@ -24,6 +24,7 @@ pub mod edge;
 pub mod fanout;
 pub mod hub;
 pub mod metrics;
+pub mod sdk;
 pub mod server;
 pub mod webcam;
 pub mod www;

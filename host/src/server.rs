@@ -252,6 +252,9 @@ async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBo
     if path.starts_with("/sub/") {
         return subscribe(app, &edge_request(&req)).await;
     }
+    if let Some(file) = path.strip_prefix("/sdk/") {
+        return crate::sdk::serve(req.method(), file);
+    }
     if path.starts_with("/ingest/") {
         return crate::webcam::ingest(&app, req).await;
     }

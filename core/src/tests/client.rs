@@ -661,3 +661,34 @@ mod bodies {
         );
     }
 }
+
+#[test]
+fn native_event_source_is_not_watched_for_silence_when_it_hides_heartbeats() {
+    // EventSource never shows the server's heartbeat comments (CONFORMANCE.md
+    // §1 "comment → ignore"), so a browser driver turns the silence watch off
+    // for `sse`; `stream` still sees the comments and stays watched.
+    use crate::Timestamp;
+    use crate::client::ClientMachine;
+    let at = Timestamp::from_millis;
+    let config = ClientConfig {
+        watch_sse_silence: false,
+        ..ClientConfig::default()
+    };
+    let mut machine = ClientMachine::new(config.clone(), Capabilities::ALL, 1, at(0)).unwrap();
+    assert_eq!(machine.poll_timeout(), Some(at(15_000)), "connect timeout");
+    machine.handle_opened(at(10), 200, "text/event-stream");
+    assert_eq!(machine.poll_timeout(), None, "idle sse is not a stall");
+    machine.handle_timeout(at(3_600_000));
+    assert_eq!(machine.transport(), Transport::Sse);
+    assert_eq!(machine.ready_state(), ReadyState::Open);
+    machine.handle_message(at(3_600_001), ClientMessage::new("1", "late"));
+    assert_eq!(machine.poll_timeout(), None);
+
+    let stream = ClientConfig {
+        forced: Some(Transport::Stream),
+        ..config
+    };
+    let mut machine = ClientMachine::new(stream, Capabilities::ALL, 1, at(0)).unwrap();
+    machine.handle_opened(at(10), 200, "text/event-stream");
+    assert_eq!(machine.poll_timeout(), Some(at(35_010)));
+}
