@@ -109,7 +109,24 @@ pub enum ConfigError {
     /// A `[[channels]]` table is wrong.
     #[error("in the config file's channel settings: {0}")]
     Channel(String),
+    /// `PUSHWIRE_DEFAULT_CHANNEL` or `PUSHWIRE_CHANNELS` is not a TOML value
+    /// of the right shape.
+    #[error("the environment variable {name} is not valid: {message}")]
+    Environment {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
 }
+
+/// The environment variable that replaces `[default_channel]`: a TOML inline
+/// table, e.g. `{ max_count = 100, policy = "latest" }`.
+pub const DEFAULT_CHANNEL_ENV: &str = "PUSHWIRE_DEFAULT_CHANNEL";
+
+/// The environment variable that replaces every `[[channels]]` table: a TOML
+/// array of inline tables, e.g. `[{ pattern = "ticker-*", policy = "latest" }]`.
+pub const CHANNELS_ENV: &str = "PUSHWIRE_CHANNELS";
 
 impl FileConfig {
     /// Read and check a config file.
@@ -133,6 +150,41 @@ impl FileConfig {
     /// A message saying what is wrong and where.
     pub fn parse(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|err| err.to_string().trim_end().to_owned())
+    }
+
+    /// Let [`DEFAULT_CHANNEL_ENV`] and [`CHANNELS_ENV`], when `lookup` has
+    /// them, replace the file's channel tables (the other keys have their own
+    /// variables, read by the command line).
+    ///
+    /// # Errors
+    /// A variable that is not a TOML value of the right shape.
+    pub fn apply_channel_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Value<T> {
+            value: T,
+        }
+        fn read<T: serde::de::DeserializeOwned>(
+            name: &'static str,
+            text: &str,
+        ) -> Result<T, ConfigError> {
+            toml::from_str::<Value<T>>(&format!("value = {text}"))
+                .map(|wrapped| wrapped.value)
+                .map_err(|err| ConfigError::Environment {
+                    name,
+                    message: err.message().to_owned(),
+                })
+        }
+        if let Some(text) = lookup(DEFAULT_CHANNEL_ENV) {
+            self.default_channel = Some(read(DEFAULT_CHANNEL_ENV, &text)?);
+        }
+        if let Some(text) = lookup(CHANNELS_ENV) {
+            self.channels = read(CHANNELS_ENV, &text)?;
+        }
+        Ok(())
     }
 
     /// The hub configuration these settings describe.
@@ -212,6 +264,34 @@ impl ChannelSection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_tables_come_from_the_environment_when_set() {
+        let mut config = FileConfig::parse("[default_channel]\nmax_count = 5\n").unwrap();
+        config
+            .apply_channel_env(|name| match name {
+                CHANNELS_ENV => Some(r#"[{ pattern = "ticker-*", policy = "latest" }]"#.into()),
+                _ => None,
+            })
+            .unwrap();
+        let hub = config.hub(100).unwrap();
+        assert_eq!(hub.channel.max_count, 5, "the file's default stays");
+        assert_eq!(hub.channel_rules[0].config.policy, DeliveryPolicy::Latest);
+        config
+            .apply_channel_env(|name| {
+                (name == DEFAULT_CHANNEL_ENV).then(|| "{ max_count = 9, max_age_secs = 0 }".into())
+            })
+            .unwrap();
+        assert_eq!(config.hub(100).unwrap().channel.max_count, 9);
+        let err = config
+            .apply_channel_env(|name| (name == CHANNELS_ENV).then(|| "[{ patern = \"x\" }]".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PUSHWIRE_CHANNELS") && err.contains("patern"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn the_shipped_production_config_turns_the_demos_off() {

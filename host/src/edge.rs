@@ -18,8 +18,8 @@
 //! for that call; its instance is discarded and later calls get another.
 //! Instances are otherwise reused (the edge is stateless); at most
 //! [`EdgeConfig::max_instances`] exist at once, and a call that finds them
-//! all busy waits up to one deadline for one to come back before it returns
-//! [`EdgeError::Busy`].
+//! all busy waits up to two deadlines (counted in epoch ticks, like the
+//! deadlines) for one to come back before it returns [`EdgeError::Busy`].
 //!
 //! [`Edge::native`] runs the same `pushwire-edge` code linked into the host
 //! instead of through wasm: a switch for measuring what the sandbox costs
@@ -603,7 +603,7 @@ struct Wasm {
     /// Signalled when an instance goes back to the pool or is dropped while
     /// a call waits (only then: a notify is a syscall on every call otherwise).
     returned: Condvar,
-    _ticker: Ticker,
+    ticker: Ticker,
 }
 
 impl Wasm {
@@ -651,7 +651,7 @@ impl Wasm {
                 waiting: 0,
             }),
             returned: Condvar::new(),
-            _ticker: ticker,
+            ticker,
         };
         // Instantiate one now: a module whose start traps fails at load, not
         // at the first request.
@@ -668,9 +668,12 @@ impl Wasm {
     /// up to two deadlines for one to come back.
     fn checkout(&self) -> Result<Instance, EdgeError> {
         // Any call holding an instance ends within one deadline (plus a tick
-        // for the epoch to notice); waiting twice that leaves room for a
-        // loaded machine before a caller is told the edge is busy.
-        let give_up = Instant::now() + self.config.deadline * 2 + self.config.tick * 2;
+        // for the epoch to notice); waiting twice that leaves room before a
+        // caller is told the edge is busy. Counted in epoch ticks, the clock
+        // of the deadlines themselves: on a loaded machine the ticks slow
+        // down, and so does the wait, so "busy" keeps meaning "more calls
+        // than instances" rather than "the ticker thread was descheduled".
+        let give_up = self.ticker.ticks() + self.deadline_ticks * 2 + 2;
         let mut pool = self.lock();
         loop {
             if self.config.reuse_instances
@@ -683,14 +686,15 @@ impl Wasm {
                 drop(pool);
                 return self.instantiate().inspect_err(|_| self.release_slot());
             }
-            let now = Instant::now();
-            if now >= give_up {
+            if self.ticker.ticks() >= give_up {
                 return Err(EdgeError::Busy(self.config.max_instances));
             }
             pool.waiting += 1;
+            // Woken when an instance comes back; otherwise look at the
+            // tick count again every few ticks.
             pool = self
                 .returned
-                .wait_timeout(pool, give_up - now)
+                .wait_timeout(pool, self.config.tick * 4)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
             pool.waiting -= 1;
@@ -755,16 +759,20 @@ impl Wasm {
     }
 }
 
-/// Bumps the engine's epoch every tick; stops and joins on drop.
+/// Bumps the engine's epoch every tick (and counts the ticks); stops and
+/// joins on drop.
 struct Ticker {
     stop: Arc<AtomicBool>,
+    ticks: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Ticker {
     fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
+        let ticks = Arc::new(AtomicU64::new(0));
         let flag = Arc::clone(&stop);
+        let count = Arc::clone(&ticks);
         let thread = std::thread::Builder::new()
             .name("pushwire-epoch".into())
             .spawn(move || {
@@ -772,12 +780,19 @@ impl Ticker {
                     // The epoch clock itself: guest deadlines are counted in ticks.
                     std::thread::sleep(tick);
                     engine.increment_epoch();
+                    count.fetch_add(1, Ordering::Release);
                 }
             })?;
         Ok(Self {
             stop,
+            ticks,
             thread: Some(thread),
         })
+    }
+
+    /// Ticks since the start (the engine's epoch, as far as this thread moved it).
+    fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::Acquire)
     }
 }
 

@@ -135,10 +135,11 @@ struct ServeArgs {
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Serve(args) => {
-            let file = match &args.config {
+            let mut file = match &args.config {
                 Some(path) => FileConfig::load(path)?,
                 None => FileConfig::default(),
             };
+            file.apply_channel_env(|name| std::env::var(name).ok())?;
             init_logs(
                 args.log
                     .as_deref()

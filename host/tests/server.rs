@@ -691,9 +691,11 @@ mod binary {
                 }
             }
         });
-        tokio::time::timeout(support::LIMIT, read)
+        // A bound, not a timing check: a debug build compiles the edge
+        // module at start, which takes long on a loaded machine.
+        tokio::time::timeout(support::LIMIT * 6, read)
             .await
-            .unwrap()
+            .expect("serve listens within a minute")
             .unwrap()
     }
 
