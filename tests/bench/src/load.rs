@@ -133,6 +133,7 @@ struct Ctx {
     channel: String,
     origin: Instant,
     server: SocketAddr,
+    pub_server: SocketAddr,
     sub_uri: Uri,
     pub_uri: Uri,
     connecting: Semaphore,
@@ -237,9 +238,13 @@ fn parse_headers(lines: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 /// Open a connection from loopback source address number `index`.
-async fn connect(ctx: &Ctx, index: usize) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+async fn connect(
+    ctx: &Ctx,
+    server: SocketAddr,
+    index: usize,
+) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     let socket = TcpSocket::new_v4()?;
-    if ctx.server.ip().is_loopback() && ctx.args.source_addrs > 1 {
+    if server.ip().is_loopback() && ctx.args.source_addrs > 1 {
         let last = 1 + u8::try_from(index % usize::from(ctx.args.source_addrs)).unwrap_or(0);
         socket.set_reuseaddr(true)?;
         socket.bind(SocketAddr::new(
@@ -247,7 +252,7 @@ async fn connect(ctx: &Ctx, index: usize) -> anyhow::Result<SendRequest<Full<Byt
             0,
         ))?;
     }
-    let stream = socket.connect(ctx.server).await?;
+    let stream = socket.connect(server).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
@@ -387,7 +392,7 @@ async fn stream_subscriber(
     let mut tally = Tally::new(ctx.args.messages);
     let permit = ctx.connecting.acquire().await;
     let opened = async {
-        let mut sender = connect(&ctx, index).await?;
+        let mut sender = connect(&ctx, ctx.server, index).await?;
         let req = request(
             "GET",
             &ctx.sub_uri,
@@ -449,7 +454,7 @@ async fn longpoll_subscriber(
 ) -> Tally {
     let mut tally = Tally::new(ctx.args.messages);
     let permit = ctx.connecting.acquire().await;
-    let mut sender = match connect(&ctx, index).await {
+    let mut sender = match connect(&ctx, ctx.server, index).await {
         Ok(sender) => sender,
         Err(err) => {
             if ctx.failed.fetch_add(1, Ordering::Relaxed) < 3 {
@@ -484,7 +489,7 @@ async fn longpoll_subscriber(
         };
         let polled = async {
             if sender.ready().await.is_err() {
-                sender = connect(&ctx, index).await?;
+                sender = connect(&ctx, ctx.server, index).await?;
             }
             let response = sender.send_request(req).await?;
             let header = |name: &str| {
@@ -542,7 +547,7 @@ async fn publish_all(ctx: Arc<Ctx>, headers: Arc<Vec<(String, String)>>) {
         let next = Arc::clone(&next);
         let headers = Arc::clone(&headers);
         workers.push(tokio::spawn(async move {
-            let mut sender = None;
+            let mut sender: Option<SendRequest<Full<Bytes>>> = None;
             let path = path_and_query(&ctx.pub_uri);
             loop {
                 let seq = next.fetch_add(1, Ordering::Relaxed);
@@ -553,13 +558,6 @@ async fn publish_all(ctx: Arc<Ctx>, headers: Arc<Vec<(String, String)>>) {
                     let at = started + Duration::from_secs_f64(seq as f64 / rate);
                     tokio::time::sleep_until(at).await;
                 }
-                if sender.is_none() {
-                    sender = connect(&ctx, worker).await.ok();
-                }
-                let Some(conn) = sender.as_mut() else {
-                    ctx.publish_errors.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                };
                 let mut payload = Vec::with_capacity(ctx.args.size.max(MARKER_LEN));
                 write_marker(&mut payload, seq as u64, ctx.micros());
                 payload.resize(ctx.args.size.max(MARKER_LEN), b'x');
@@ -571,19 +569,43 @@ async fn publish_all(ctx: Arc<Ctx>, headers: Arc<Vec<(String, String)>>) {
                         template(&ctx.args.pub_body, &ctx.channel).replace("{payload}", &text),
                     )
                 };
-                let ok = async {
-                    let req = request(&ctx.args.pub_method, &ctx.pub_uri, &path, &headers, body)?;
-                    let response: Response<Incoming> = conn.send_request(req).await?;
-                    let status = response.status();
-                    let reply = response.into_body().collect().await?.to_bytes();
-                    anyhow::ensure!(
-                        status.is_success(),
-                        "publish answered {status}: {}",
-                        String::from_utf8_lossy(&reply)
-                    );
-                    Ok(())
+                // A server may close after each reply (Pushpin's publish API
+                // says `Connection: close`): reconnect and try again, twice at most.
+                let mut ok = Err(anyhow::anyhow!("not sent"));
+                for _ in 0..3 {
+                    ok = async {
+                        if let Some(conn) = &mut sender
+                            && conn.ready().await.is_err()
+                        {
+                            sender = None;
+                        }
+                        let conn = match &mut sender {
+                            Some(conn) => conn,
+                            None => sender.insert(connect(&ctx, ctx.pub_server, worker).await?),
+                        };
+                        let req = request(
+                            &ctx.args.pub_method,
+                            &ctx.pub_uri,
+                            &path,
+                            &headers,
+                            body.clone(),
+                        )?;
+                        let response: Response<Incoming> = conn.send_request(req).await?;
+                        let status = response.status();
+                        let reply = response.into_body().collect().await?.to_bytes();
+                        anyhow::ensure!(
+                            status.is_success(),
+                            "publish answered {status}: {}",
+                            String::from_utf8_lossy(&reply)
+                        );
+                        Ok(())
+                    }
+                    .await;
+                    if ok.is_ok() {
+                        break;
+                    }
+                    sender = None;
                 }
-                .await;
                 match ok {
                     Ok(()) => {
                         ctx.published.fetch_add(1, Ordering::Relaxed);
@@ -627,6 +649,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<serde_json::Value> {
         channel,
         origin,
         server,
+        pub_server: server_addr(&pub_uri)?,
         sub_uri,
         pub_uri,
         connected: AtomicUsize::new(0),
