@@ -4,7 +4,7 @@
 #
 #   scripts/bench-peers.sh            # every scenario, 3 repetitions, writes BENCHMARKS.md
 #   REPS=1 QUICK=1 scripts/bench-peers.sh   # small numbers, to try the harness
-#   SCENARIOS="fanout paced" scripts/bench-peers.sh
+#   SCENARIOS="fanout paced" TARGETS=pushwire scripts/bench-peers.sh
 #
 # Installs nginx-light, libnginx-mod-nchan and pushpin from Debian when
 # missing, runs them from a temp dir under their own config on high loopback
@@ -18,6 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 REPS=${REPS:-3}
 QUICK=${QUICK:-0}
 SCENARIOS=${SCENARIOS:-"fanout paced idle longpoll multipart multipart-slow"}
+TARGETS=${TARGETS:-"pushwire nchan pushpin"} # a subset, while working on one
 PW_PORT=28080
 NCHAN_PORT=28081
 PUSHPIN_OFFSET=20000 # Pushpin's 7999 (HTTP) and 5561 (publish) become 27999 and 25561
@@ -268,6 +269,7 @@ for scenario in $SCENARIOS; do
     read -r transport options <<<"$(scenario_args "$scenario")"
     for rep in $(seq "$REPS"); do
         for target in $(scenario_targets "$scenario"); do
+            [[ " $TARGETS " == *" $target "* ]] || continue
             channel_prefix=bench
             [ "$transport" = multipart ] && channel_prefix=cam
             channel="$channel_prefix-$scenario-$rep-$RANDOM"
