@@ -142,6 +142,9 @@ struct Ctx {
     published: AtomicUsize,
     publish_errors: AtomicUsize,
     delivered: AtomicU64,
+    /// Deliveries to the subscribers that are not `--slow`: the drain
+    /// waits for these only (a slow reader trickles stale bytes for minutes).
+    fast_delivered: AtomicU64,
     last_delivery_us: AtomicU64,
     stop: watch::Sender<bool>,
 }
@@ -158,6 +161,7 @@ impl Ctx {
 
 /// What one subscriber saw.
 struct Tally {
+    slow: bool,
     seen: Vec<bool>,
     count: usize,
     duplicates: usize,
@@ -165,8 +169,9 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(messages: usize) -> Self {
+    fn new(messages: usize, slow: bool) -> Self {
         Self {
+            slow,
             seen: vec![false; messages],
             count: 0,
             duplicates: 0,
@@ -190,6 +195,9 @@ impl Tally {
         let now = ctx.micros();
         self.latencies_us.push(now.saturating_sub(sent_us));
         ctx.delivered.fetch_add(1, Ordering::Relaxed);
+        if !self.slow {
+            ctx.fast_delivered.fetch_add(1, Ordering::Relaxed);
+        }
         ctx.last_delivery_us.fetch_max(now, Ordering::Relaxed);
     }
 
@@ -389,7 +397,7 @@ async fn stream_subscriber(
     index: usize,
     headers: Arc<Vec<(String, String)>>,
 ) -> Tally {
-    let mut tally = Tally::new(ctx.args.messages);
+    let mut tally = Tally::new(ctx.args.messages, index < ctx.args.slow);
     let permit = ctx.connecting.acquire().await;
     let opened = async {
         let mut sender = connect(&ctx, ctx.server, index).await?;
@@ -452,7 +460,7 @@ async fn longpoll_subscriber(
     index: usize,
     headers: Arc<Vec<(String, String)>>,
 ) -> Tally {
-    let mut tally = Tally::new(ctx.args.messages);
+    let mut tally = Tally::new(ctx.args.messages, index < ctx.args.slow);
     let permit = ctx.connecting.acquire().await;
     let mut sender = match connect(&ctx, ctx.server, index).await {
         Ok(sender) => sender,
@@ -657,6 +665,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<serde_json::Value> {
         published: AtomicUsize::new(0),
         publish_errors: AtomicUsize::new(0),
         delivered: AtomicU64::new(0),
+        fast_delivered: AtomicU64::new(0),
         last_delivery_us: AtomicU64::new(0),
         stop,
     });
@@ -726,14 +735,15 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<serde_json::Value> {
             _ = publisher => {}
             () = tokio::time::sleep_until(deadline) => timed_out = true,
         }
-        // Drain: until everyone has everything, or nothing new for `quiet_ms`.
-        let expected = (connected * m) as u64;
+        // Drain: until every subscriber but the slow ones has everything,
+        // or nothing new reached them for `quiet_ms`.
+        let expected = (connected.saturating_sub(ctx.args.slow) * m) as u64;
         let mut last = (
-            ctx.delivered.load(Ordering::Relaxed),
+            ctx.fast_delivered.load(Ordering::Relaxed),
             tokio::time::Instant::now(),
         );
         while !timed_out {
-            let delivered = ctx.delivered.load(Ordering::Relaxed);
+            let delivered = ctx.fast_delivered.load(Ordering::Relaxed);
             if delivered >= expected {
                 break;
             }
