@@ -175,7 +175,9 @@ pub async fn serve(
         let app = Arc::clone(&app);
         let service = service_fn(move |req| {
             let app = Arc::clone(&app);
-            async move { Ok::<_, Infallible>(handle(app, req).await) }
+            // Boxed: hyper keeps a finished request future's slot for the
+            // connection's life, and a stream connection lives long.
+            async move { Ok::<_, Infallible>(Box::pin(handle(app, req)).await) }
         });
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
