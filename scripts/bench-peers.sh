@@ -148,6 +148,7 @@ start_server() { # target -> sets server_pid (comma-separated process tree)
     case $1 in
     pushwire)
         taskset -c 0 "$bin/pushwire" serve --listen "127.0.0.1:$PW_PORT" --demo-camera false \
+            --demo-ticker false --stats-channel "" \
             --max-connections 20000 --log warn --config "$work/pushwire.toml" \
             >>"$work/pushwire.log" 2>&1 &
         pid=$!

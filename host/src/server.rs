@@ -142,7 +142,11 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Requests here are a line and a few headers, and a stream holds its
+    // connection for hours: cap hyper's per-connection read buffer at its
+    // minimum (8 KiB) instead of letting it grow and stay at 16 KiB+.
+    builder.http1().max_buf_size(8192);
     let graceful = GracefulShutdown::new();
     let timers = tokio::spawn(Arc::clone(&app.hub).run_timers());
     let mut publishers = Vec::new();

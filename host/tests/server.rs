@@ -276,6 +276,22 @@ async fn idle_streams_get_heartbeats() {
 }
 
 #[tokio::test]
+async fn a_request_head_over_8_kib_is_refused_with_431() {
+    let server = Server::start().await;
+    let big = "x".repeat(9000);
+    let response = get(server.addr, "/sub/news", &[("x-padding", &big)]).await;
+    assert_eq!(response.status(), 431);
+    let fine = "x".repeat(4000);
+    let response = get(
+        server.addr,
+        "/sub/news?transport=poll",
+        &[("x-padding", &fine)],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
 async fn limits_and_bad_requests_get_clear_errors() {
     let server = Server::with(Options {
         server: ServerConfig {
