@@ -540,6 +540,8 @@ impl Edge {
         f: impl FnOnce(&bindings::Edge, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, EdgeError> {
         self.count_call();
+        // The epoch clock runs while any call (or wait for an instance) does.
+        let _running = wasm.ticker.run();
         let mut instance = match wasm.checkout() {
             Ok(instance) => instance,
             Err(err) => return Err(self.count_failure(err)),
@@ -655,8 +657,10 @@ impl Wasm {
         };
         // Instantiate one now: a module whose start traps fails at load, not
         // at the first request.
+        let running = edge.ticker.run();
         let first = edge.checkout()?;
         edge.checkin(first);
+        drop(running);
         Ok(edge)
     }
 
@@ -759,46 +763,106 @@ impl Wasm {
     }
 }
 
-/// Bumps the engine's epoch every tick (and counts the ticks); stops and
-/// joins on drop.
+/// Bumps the engine's epoch every tick (and counts the ticks) while guest
+/// code may run; stops and joins on drop.
+///
+/// An idle server has nothing to time: after [`IDLE_TICKS`] ticks without a
+/// call the thread parks, and the next call wakes it (a deadline is counted
+/// from the epoch at the call's start, so a parked clock shortens no call).
+/// Calls come in bursts (a publish wakes every held poll at once), so the
+/// thread sleeps between them instead of waking the core 200 times a second.
 struct Ticker {
-    stop: Arc<AtomicBool>,
-    ticks: Arc<AtomicU64>,
+    shared: Arc<TickerShared>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// Ticks without a running call before the epoch thread parks.
+const IDLE_TICKS: u32 = 4;
+
+#[derive(Default)]
+struct TickerShared {
+    stop: AtomicBool,
+    ticks: AtomicU64,
+    /// Calls (and waits for an instance) in progress.
+    running: AtomicU64,
+    /// The thread is parked, or about to: a new call must unpark it.
+    parked: AtomicBool,
+}
+
+/// One call in progress; ends on drop.
+struct Running<'a>(&'a Ticker);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.shared.running.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Ticker {
     fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let ticks = Arc::new(AtomicU64::new(0));
-        let flag = Arc::clone(&stop);
-        let count = Arc::clone(&ticks);
+        let shared = Arc::new(TickerShared::default());
+        let state = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("pushwire-epoch".into())
             .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
+                let mut idle = 0;
+                while !state.stop.load(Ordering::SeqCst) {
                     // The epoch clock itself: guest deadlines are counted in ticks.
                     std::thread::sleep(tick);
                     engine.increment_epoch();
-                    count.fetch_add(1, Ordering::Release);
+                    state.ticks.fetch_add(1, Ordering::SeqCst);
+                    if state.running.load(Ordering::SeqCst) > 0 {
+                        idle = 0;
+                        continue;
+                    }
+                    idle += 1;
+                    if idle < IDLE_TICKS {
+                        continue;
+                    }
+                    // Announce the park before the last look at `running`: a
+                    // call that starts after that look sees `parked` and
+                    // unparks (an unpark before the park makes it return).
+                    state.parked.store(true, Ordering::SeqCst);
+                    if state.running.load(Ordering::SeqCst) == 0
+                        && !state.stop.load(Ordering::SeqCst)
+                    {
+                        std::thread::park();
+                    }
+                    state.parked.store(false, Ordering::SeqCst);
+                    idle = 0;
                 }
             })?;
         Ok(Self {
-            stop,
-            ticks,
+            shared,
             thread: Some(thread),
         })
     }
 
+    /// Mark a call as running until the guard drops, waking the clock if it sleeps.
+    fn run(&self) -> Running<'_> {
+        self.shared.running.fetch_add(1, Ordering::SeqCst);
+        if self.shared.parked.load(Ordering::SeqCst) {
+            self.unpark();
+        }
+        Running(self)
+    }
+
+    fn unpark(&self) {
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
+    }
+
     /// Ticks since the start (the engine's epoch, as far as this thread moved it).
     fn ticks(&self) -> u64 {
-        self.ticks.load(Ordering::Acquire)
+        self.shared.ticks.load(Ordering::SeqCst)
     }
 }
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.unpark();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -916,6 +980,33 @@ mod tests {
             "SSE".parse::<Transport>(),
             Err(UnknownTransport("SSE".into()))
         );
+    }
+
+    #[test]
+    fn the_epoch_clock_sleeps_while_no_call_runs_and_wakes_for_one() {
+        let engine = Engine::default();
+        let ticker = Ticker::start(engine, Duration::from_millis(1)).unwrap();
+        let bound = Instant::now() + Duration::from_secs(10);
+        // Idle: the tick count stops moving (the thread parked).
+        loop {
+            let before = ticker.ticks();
+            std::thread::sleep(Duration::from_millis(30)); // an observation window, not a timing assertion
+            if ticker.ticks() == before {
+                break;
+            }
+            assert!(Instant::now() < bound, "the epoch thread never parked");
+        }
+        // A call wakes it: the count moves again while the call runs.
+        let running = ticker.run();
+        let parked_at = ticker.ticks();
+        while ticker.ticks() < parked_at + 3 {
+            assert!(
+                Instant::now() < bound,
+                "a call did not wake the epoch thread"
+            );
+            std::thread::yield_now();
+        }
+        drop(running);
     }
 
     #[test]

@@ -181,6 +181,18 @@ fn many_threads_share_one_edge_and_a_full_pool_waits_instead_of_failing() {
 }
 
 #[test]
+fn a_looping_call_after_an_idle_spell_still_stops_at_its_deadline() {
+    let edge = Edge::from_bytes(MISBEHAVING_EDGE, config(true)).unwrap();
+    // Long enough for the epoch thread to park (it sleeps when nothing runs).
+    std::thread::sleep(Duration::from_millis(200)); // lets the clock go idle; nothing is timed
+    assert!(matches!(
+        edge.route(&get("/sub/loop")),
+        Err(EdgeError::Timeout(_))
+    ));
+    assert!(edge.route(&get("/sub/ok")).unwrap().is_ok());
+}
+
+#[test]
 fn a_call_waits_for_the_instance_a_looping_call_holds() {
     let edge = Arc::new(
         Edge::from_bytes(
