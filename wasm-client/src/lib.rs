@@ -33,11 +33,27 @@ extern crate alloc;
 mod driver;
 mod error;
 mod options;
+mod timer;
 mod transport;
 mod webcam;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
+
+/// Without `std` (the served build), memory comes from dlmalloc, the
+/// allocator `std` itself uses on `wasm32-unknown-unknown`.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// Without `std` (the served build), a panic traps at once, as `std` does
+/// with `panic = "abort"`; nothing formats its message, so no `core::fmt`
+/// code is linked for it.
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 use alloc::{rc::Rc, string::String};
 use core::cell::RefCell;
@@ -205,7 +221,7 @@ impl PushClient {
                 ClientError::UnknownTransport => ErrorCode::UnknownTransport,
                 _ => ErrorCode::NoUsableTransport,
             };
-            error(code, &alloc::format!("{err}"))
+            error(code, err.as_str())
         })?;
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let shared = Rc::new(RefCell::new(Inner::new(machine, url, settings, serial)));
