@@ -3,7 +3,7 @@
 //! - the edge modules (`host/edge`, the example and the test guest) as
 //!   WebAssembly components (`wasm32-wasip2`, profile `edge`);
 //! - the browser SDK (`wasm-client`) for `wasm32-unknown-unknown` (profile
-//!   `sdk`), then run through wasm-bindgen (the `wasm-bindgen-cli-support`
+//!   `sdk`, without its default `std` feature), then run through wasm-bindgen (the `wasm-bindgen-cli-support`
 //!   library, pinned to the SDK's exact `wasm-bindgen` version) into
 //!   `OUT_DIR/sdk/`: `pushwire_client.js`, `pushwire_client_bg.wasm` and
 //!   their `.d.ts` files.
@@ -81,7 +81,9 @@ fn build_edge_guests(workspace: &Path, out_dir: &Path) {
 fn build_sdk(workspace: &Path, out_dir: &Path) {
     let target_dir = nested_target_dir(out_dir, "pushwire-sdk");
     let mut build = nested_cargo(workspace, &target_dir, SDK_TARGET, SDK_PROFILE);
-    build.args(["-p", SDK_PACKAGE]);
+    // Without the `std` feature: no std in the module, so no std panic
+    // machinery and far less `core::fmt` (wasm-client/Cargo.toml).
+    build.args(["-p", SDK_PACKAGE, "--no-default-features"]);
     run(build, "the browser SDK");
 
     let wasm = target_dir

@@ -24,6 +24,13 @@
 //! Every listener, timer, EventSource, iframe and AbortController is owned
 //! by a guard whose `Drop` removes it; `close()` (or `free()`) drops them.
 //!
+//! The default `std` feature links Rust's `std` (the tests need it). The
+//! host serves a build without it (`--no-default-features`): the crate then
+//! brings dlmalloc as its allocator and a panic handler that traps, and the
+//! module carries no std panic machinery. Code on the SDK path builds
+//! strings with `push_str` rather than `format!` and avoids panicking APIs
+//! whose messages would link `core::fmt` (see `BENCHMARKS.md`).
+//!
 //! [`ClientMachine`]: pushwire_core::client::ClientMachine
 
 #![cfg_attr(not(test), no_std)]
