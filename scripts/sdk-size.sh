@@ -27,8 +27,10 @@ row() { printf '| %s | %s | %s |\n' "$1" "$(kib "$(size "$2")")" "$(kib "$(gz "$
 
 echo "| file | raw | gzip -9 |"
 echo "| --- | --- | --- |"
-row "pushwire_client_bg.wasm (as built)" "$out/pushwire_client_bg.wasm"
+row "pushwire_client_bg.wasm (as built, as served)" "$out/pushwire_client_bg.wasm"
 row "pushwire_client_bg.wasm (wasm-opt -Oz)" "$work/opt.wasm"
-row "pushwire_client.js" "$out/pushwire_client.js"
+row "pushwire_client.js (as served)" "$out/pushwire_client.js"
+cat "$out/pushwire_client_bg.wasm" "$out/pushwire_client.js" > "$work/served"
+row "**total as served (wasm + js)**" "$work/served"
 cat "$work/opt.wasm" "$out/pushwire_client.js" > "$work/total"
-row "total served after wasm-opt (wasm + js)" "$work/total"
+row "total after wasm-opt (wasm + js)" "$work/total"

@@ -58,6 +58,8 @@ cargo test --workspace
 
 step "the browser SDK is clean for wasm32-unknown-unknown"
 cargo clippy --target wasm32-unknown-unknown -p pushwire-client --all-targets -- -D warnings
+# As served (host/build.rs): without std, with its own allocator and panic handler.
+cargo clippy --target wasm32-unknown-unknown -p pushwire-client --no-default-features -- -D warnings
 
 step "the SDK's driver pieces in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$runner" \

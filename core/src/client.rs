@@ -567,16 +567,25 @@ pub enum ClientError {
     UnknownTransport,
 }
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ClientError {
+    /// The message `Display` writes, for drivers that build messages
+    /// without `core::fmt` (it costs a browser SDK kilobytes).
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             Self::NoUsableTransport => {
                 "no transport of the configured ladder is supported by this environment"
             }
             Self::UnknownTransport => {
                 "unknown transport name (expected sse, stream, iframe, longpoll or poll)"
             }
-        })
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -13,7 +13,6 @@ use alloc::{
 };
 use core::cell::RefCell;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Object, Reflect};
 use pushwire_core::Timestamp;
 use pushwire_core::client::{
@@ -21,7 +20,9 @@ use pushwire_core::client::{
 };
 use wasm_bindgen::JsValue;
 
+use crate::error::{concat, decimal};
 use crate::options::Settings;
+use crate::timer::Timeout;
 use crate::transport::{self, Connection};
 
 /// The client's state, shared by the JS object and the callbacks (which hold
@@ -300,7 +301,7 @@ fn error_reason(reason: ErrorReason) -> String {
     match reason {
         ErrorReason::Ended => "ended".into(),
         ErrorReason::NetworkError => "network-error".into(),
-        ErrorReason::Status(status) => alloc::format!("status-{status}"),
+        ErrorReason::Status(status) => concat(&["status-", &decimal(status.into())]),
         ErrorReason::ContentType => "content-type".into(),
         ErrorReason::Timeout => "timeout".into(),
         ErrorReason::Stalled => "stalled".into(),
@@ -313,7 +314,7 @@ fn error_reason(reason: ErrorReason) -> String {
 /// A stable name for why the client stopped for good.
 fn close_reason(reason: CloseReason) -> String {
     match reason {
-        CloseReason::Status(status) => alloc::format!("closed-status-{status}"),
+        CloseReason::Status(status) => concat(&["closed-status-", &decimal(status.into())]),
         CloseReason::Aborted => "closed-aborted".into(),
         CloseReason::Rejected => "closed-rejected".into(),
         _ => "closed".into(),

@@ -24,6 +24,13 @@
 //! Every listener, timer, EventSource, iframe and AbortController is owned
 //! by a guard whose `Drop` removes it; `close()` (or `free()`) drops them.
 //!
+//! The default `std` feature links Rust's `std` (the tests need it). The
+//! host serves a build without it (`--no-default-features`): the crate then
+//! brings dlmalloc as its allocator and a panic handler that traps, and the
+//! module carries no std panic machinery. Code on the SDK path builds
+//! strings with `push_str` rather than `format!` and avoids panicking APIs
+//! whose messages would link `core::fmt` (see `BENCHMARKS.md`).
+//!
 //! [`ClientMachine`]: pushwire_core::client::ClientMachine
 
 #![cfg_attr(not(test), no_std)]
@@ -33,11 +40,27 @@ extern crate alloc;
 mod driver;
 mod error;
 mod options;
+mod timer;
 mod transport;
 mod webcam;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
+
+/// Without `std` (the served build), memory comes from dlmalloc, the
+/// allocator `std` itself uses on `wasm32-unknown-unknown`.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// Without `std` (the served build), a panic traps at once, as `std` does
+/// with `panic = "abort"`; nothing formats its message, so no `core::fmt`
+/// code is linked for it.
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 use alloc::{rc::Rc, string::String};
 use core::cell::RefCell;
@@ -205,7 +228,7 @@ impl PushClient {
                 ClientError::UnknownTransport => ErrorCode::UnknownTransport,
                 _ => ErrorCode::NoUsableTransport,
             };
-            error(code, &alloc::format!("{err}"))
+            error(code, err.as_str())
         })?;
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let shared = Rc::new(RefCell::new(Inner::new(machine, url, settings, serial)));

@@ -1,14 +1,14 @@
 //! The options bag of `new PushClient(url, options)`, turned into core's
 //! [`ClientConfig`].
 
-use alloc::{format, string::String, vec::Vec};
+use alloc::{string::String, vec::Vec};
 use core::time::Duration;
 
 use js_sys::{Array, Object, Reflect};
 use pushwire_core::client::{ClientConfig, Transport};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::error::{ErrorCode, error};
+use crate::error::{ErrorCode, concat, error};
 
 /// The options as JavaScript passes them (every field optional).
 #[derive(Debug, Default)]
@@ -61,9 +61,11 @@ impl Bag {
         for key in Object::keys(object).iter() {
             let key = key.as_string().unwrap_or_default();
             if !known.contains(&key.as_str()) {
-                return Err(bad(&format!(
-                    "unknown option \"{key}\" (see the PushClientOptions type)"
-                )));
+                return Err(bad(&concat(&[
+                    "unknown option \"",
+                    &key,
+                    "\" (see the PushClientOptions type)",
+                ])));
             }
         }
         Ok(Self { object: value })
@@ -81,7 +83,7 @@ impl Bag {
             .map(|value| {
                 value
                     .as_string()
-                    .ok_or_else(|| bad(&format!("option {name} must be a string")))
+                    .ok_or_else(|| bad(&concat(&["option ", name, " must be a string"])))
             })
             .transpose()
     }
@@ -91,7 +93,7 @@ impl Bag {
         self.get(name).map_or(Ok(false), |value| {
             value
                 .as_bool()
-                .ok_or_else(|| bad(&format!("option {name} must be true or false")))
+                .ok_or_else(|| bad(&concat(&["option ", name, " must be true or false"])))
         })
     }
 
@@ -101,10 +103,14 @@ impl Bag {
             .map(|value| {
                 value
                     .as_f64()
-                    .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
-                    // In range and whole: the cast is exact.
-                    .map(|n| n as u32)
-                    .ok_or_else(|| bad(&format!("option {name} must be a whole number ≥ 0")))
+                    .and_then(|n| {
+                        // The cast saturates and truncates (NaN: 0), so only a
+                        // whole number in range survives the round trip
+                        // (`f64::fract` needs std).
+                        let whole = n as u32;
+                        (f64::from(whole) == n).then_some(whole)
+                    })
+                    .ok_or_else(|| bad(&concat(&["option ", name, " must be a whole number ≥ 0"])))
             })
             .transpose()
     }
@@ -113,7 +119,7 @@ impl Bag {
     pub(crate) fn strings(&self, name: &str) -> Result<Option<Vec<String>>, JsValue> {
         self.get(name)
             .map(|value| {
-                let error = || bad(&format!("option {name} must be an array of strings"));
+                let error = || bad(&concat(&["option ", name, " must be an array of strings"]));
                 let array = value.dyn_into::<Array>().map_err(|_| error())?;
                 array
                     .iter()
@@ -128,7 +134,7 @@ impl Bag {
         let Some(value) = self.get(name) else {
             return Ok(Vec::new());
         };
-        let error = || bad(&format!("option {name} must be an object of strings"));
+        let error = || bad(&concat(&["option ", name, " must be an object of strings"]));
         let object = value.dyn_into::<Object>().map_err(|_| error())?;
         let mut map = Vec::new();
         for entry in Object::entries(&object).iter() {
@@ -144,7 +150,7 @@ impl Bag {
 }
 
 fn bad(message: &str) -> JsValue {
-    error(ErrorCode::BadOptions, &format!("bad options: {message}"))
+    error(ErrorCode::BadOptions, &concat(&["bad options: ", message]))
 }
 
 /// How the `stream` transport asks for its bytes.
@@ -209,9 +215,11 @@ impl Options {
                 let transport: Transport = name.parse().map_err(|_| {
                     error(
                         ErrorCode::UnknownTransport,
-                        &format!(
-                            "unknown transport \"{name}\": use sse, stream, iframe, longpoll or poll"
-                        ),
+                        &concat(&[
+                            "unknown transport \"",
+                            name,
+                            "\": use sse, stream, iframe, longpoll or poll",
+                        ]),
                     )
                 })?;
                 ladder.push(transport);
@@ -243,7 +251,11 @@ impl Options {
             Some(other) => {
                 return Err(error(
                     ErrorCode::BadOptions,
-                    &format!("unknown streamFormat \"{other}\": use \"ndjson\" or \"sse\""),
+                    &concat(&[
+                        "unknown streamFormat \"",
+                        other,
+                        "\": use \"ndjson\" or \"sse\"",
+                    ]),
                 ));
             }
         };

@@ -9,7 +9,6 @@
 //! | `longpoll`, `poll` | `fetch` | the head, the reply bytes (core decodes), the end |
 
 use alloc::{
-    format,
     rc::{Rc, Weak},
     string::{String, ToString},
     vec::Vec,
@@ -27,6 +26,7 @@ use web_sys::{
 };
 
 use crate::driver::{Inner, Shared, report};
+use crate::error::{concat, decimal};
 use crate::options::StreamFormat;
 
 /// An event listener that is removed when dropped.
@@ -381,7 +381,12 @@ fn open_iframe(
     let document = window
         .document()
         .ok_or_else(|| JsValue::from_str("no document"))?;
-    let callback_name = format!("__pushwire{}_{}", inner.serial, generation);
+    let callback_name = concat(&[
+        "__pushwire",
+        &decimal(inner.serial),
+        "_",
+        &decimal(generation),
+    ]);
     let url = request_url(
         &inner.url,
         "iframe",

@@ -134,7 +134,10 @@ pub fn boundary_from_content_type(content_type: &str) -> Result<Boundary, Bounda
             return Err(BoundaryError::Missing);
         }
         let name_end = params.find(['=', ';']).unwrap_or(params.len());
-        let (name, rest) = params.split_at(name_end);
+        // `find` gives a char boundary, so this never falls back; unlike
+        // `split_at` it cannot panic (whose message drags `char` escaping
+        // and Unicode tables into a browser SDK).
+        let (name, rest) = params.split_at_checked(name_end).unwrap_or((params, ""));
         let Some(rest) = rest.strip_prefix('=') else {
             // A parameter without a value: skip it.
             params = rest;
@@ -192,7 +195,7 @@ fn parameter_value(text: &str) -> (String, &str) {
     let text = text.trim_start_matches(is_space);
     let Some(quoted) = text.strip_prefix('"') else {
         let end = text.find(';').unwrap_or(text.len());
-        let (value, rest) = text.split_at(end);
+        let (value, rest) = text.split_at_checked(end).unwrap_or((text, ""));
         return (String::from(value.trim_matches(is_space)), rest);
     };
     let mut value = String::new();
