@@ -7,7 +7,7 @@
 //!   wasm-bindgen (the `wasm-bindgen-cli-support` library, pinned to the
 //!   SDK's exact `wasm-bindgen` version) into `OUT_DIR/sdk/`:
 //!   `pushwire_client.js`, `pushwire_client_bg.wasm` and their `.d.ts`
-//!   files, then made smaller (JSDoc blocks and import-name hashes go).
+//!   files, then made smaller (the JSDoc blocks go).
 //!
 //! Each nested build uses its own target dir (`<target>/pushwire-edge`,
 //! `<target>/pushwire-sdk`, shared by every profile of the outer build) so it
@@ -106,144 +106,7 @@ fn build_sdk(workspace: &Path, out_dir: &Path) {
         .remove_producers_section(true)
         .generate(&sdk_dir)
         .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
-    let stem = SDK_PACKAGE.replace('-', "_");
-    let js = sdk_dir.join(format!("{stem}.js"));
-    strip_doc_comments(&js);
-    shorten_import_names(&sdk_dir.join(format!("{stem}_bg.wasm")), &js);
-}
-
-/// Drop the 16-hex-digit hash from the names of the module's imports
-/// (`__wbg_fetch_1b2c…` becomes `__wbg_fetch_7`), in the wasm's import
-/// section and in the JS glue that provides them.
-///
-/// The hashes keep names from different crates apart; within one module a
-/// counter does that as well. Random digits do not compress: they were 2.5
-/// KiB of the gzipped SDK (wasm and JS each carry every name once).
-fn shorten_import_names(wasm: &Path, js: &Path) {
-    let module =
-        std::fs::read(wasm).unwrap_or_else(|err| panic!("cannot read {}: {err}", wasm.display()));
-    let mut glue = std::fs::read_to_string(js)
-        .unwrap_or_else(|err| panic!("cannot read {}: {err}", js.display()));
-    assert!(
-        module.starts_with(b"\0asm\x01\0\0\0"),
-        "{} is not a wasm module",
-        wasm.display()
-    );
-    let mut out = module[..8].to_vec();
-    let mut at = 8;
-    while at < module.len() {
-        let id = module[at];
-        let (size, body) = read_leb(&module, at + 1);
-        let end = body + size;
-        if id == 2 {
-            let imports = rename_imports(&module[body..end], |index, name| {
-                let stem = name.strip_prefix("__wbg_")?;
-                let (stem, hash) = stem.split_at_checked(stem.len().checked_sub(16)?)?;
-                let stem = stem.strip_suffix('_')?;
-                if !hash
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                {
-                    return None;
-                }
-                let short = format!("__wbg_{stem}_{index}");
-                assert_eq!(
-                    glue.matches(name).count(),
-                    1,
-                    "import {name} is not named once in {}",
-                    js.display()
-                );
-                glue = glue.replace(name, &short);
-                Some(short)
-            });
-            out.push(2);
-            write_leb(&mut out, imports.len());
-            out.extend_from_slice(&imports);
-        } else {
-            out.extend_from_slice(&module[at..end]);
-        }
-        at = end;
-    }
-    std::fs::write(wasm, out)
-        .unwrap_or_else(|err| panic!("cannot write {}: {err}", wasm.display()));
-    std::fs::write(js, glue).unwrap_or_else(|err| panic!("cannot write {}: {err}", js.display()));
-}
-
-/// The import section `section` with each name that `rename(index, name)`
-/// maps to `Some(new)` renamed (index: the import's position).
-fn rename_imports(
-    section: &[u8],
-    mut rename: impl FnMut(usize, &str) -> Option<String>,
-) -> Vec<u8> {
-    let (count, mut at) = read_leb(section, 0);
-    let mut out = Vec::with_capacity(section.len());
-    write_leb(&mut out, count);
-    for index in 0..count {
-        let (module_len, module_at) = read_leb(section, at);
-        let (name_len, name_at) = read_leb(section, module_at + module_len);
-        let name = core::str::from_utf8(&section[name_at..name_at + name_len])
-            .expect("import names are UTF-8");
-        let kind_at = name_at + name_len;
-        let end = match section[kind_at] {
-            // A function or a tag: a type index (a tag has an attribute byte first).
-            0 => read_leb(section, kind_at + 1).1,
-            4 => read_leb(section, kind_at + 2).1,
-            // A table: the element type, then limits; a memory: limits.
-            1 => limits_end(section, kind_at + 2),
-            2 => limits_end(section, kind_at + 1),
-            // A global: value type and mutability.
-            3 => kind_at + 3,
-            other => panic!("unknown import kind {other} in the SDK module"),
-        };
-        out.extend_from_slice(&section[at..module_at + module_len]);
-        let renamed = rename(index, name);
-        let name = renamed.as_deref().unwrap_or(name);
-        write_leb(&mut out, name.len());
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&section[kind_at..end]);
-        at = end;
-    }
-    assert_eq!(at, section.len(), "the import section has trailing bytes");
-    out
-}
-
-/// Where limits starting at `at` end: a flags byte, the minimum, and the
-/// maximum when flag bit 0 is set.
-fn limits_end(bytes: &[u8], at: usize) -> usize {
-    let (_, after_min) = read_leb(bytes, at + 1);
-    if bytes[at] & 1 == 1 {
-        read_leb(bytes, after_min).1
-    } else {
-        after_min
-    }
-}
-
-/// An unsigned LEB128 number at `at`, and where it ends.
-fn read_leb(bytes: &[u8], mut at: usize) -> (usize, usize) {
-    let mut value = 0;
-    let mut shift = 0;
-    loop {
-        let byte = bytes[at];
-        at += 1;
-        value |= usize::from(byte & 0x7f) << shift;
-        shift += 7;
-        if byte & 0x80 == 0 {
-            return (value, at);
-        }
-    }
-}
-
-fn write_leb(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        #[allow(clippy::cast_possible_truncation, reason = "masked to 7 bits")]
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+    strip_doc_comments(&sdk_dir.join(format!("{}.js", SDK_PACKAGE.replace('-', "_"))));
 }
 
 /// Remove the `/** … */` blocks wasm-bindgen copies from the Rust docs into
@@ -270,7 +133,8 @@ fn strip_doc_comments(js: &Path) {
         out.push('\n');
     }
     assert!(!in_doc, "unterminated doc comment in {}", js.display());
-    std::fs::write(js, out).unwrap_or_else(|err| panic!("cannot write {}: {err}", js.display()));
+    std::fs::write(js, out)
+        .unwrap_or_else(|err| panic!("cannot write {}: {err}", js.display()));
 }
 
 /// A `cargo build` of the workspace for `target` / `profile` into `target_dir`,
