@@ -61,12 +61,16 @@ export class Plot {
     ctx.fillStyle = "#5f6b7a";
     ctx.font = "11px system-ui, sans-serif";
     ctx.lineWidth = 1;
+    let previous = null;
     for (const v of [min, (min + max) / 2, max]) {
       ctx.beginPath();
       ctx.moveTo(left, y(v));
       ctx.lineTo(width, y(v));
       ctx.stroke();
-      ctx.fillText(this.format(v), 2, y(v) + 4);
+      // A narrow range can round two labels alike ("1", "1"): write each once.
+      const label = this.format(v);
+      if (label !== previous) ctx.fillText(label, 2, y(v) + 4);
+      previous = label;
     }
     for (const s of this.series) {
       const offset = this.capacity - s.points.length;
