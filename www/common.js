@@ -120,6 +120,6 @@ export function human(value, unit = "") {
     value /= 1000;
     step += 1;
   }
-  const digits = value >= 100 || step === 0 ? 0 : 1;
+  const digits = Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 1;
   return `${value.toFixed(digits)}${steps[step]}${unit}`;
 }
