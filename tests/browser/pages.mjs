@@ -101,12 +101,12 @@ try {
     texts(selector) {
       return page.$$eval(selector, (nodes) => nodes.map((node) => node.textContent));
     },
-    /** Save a screenshot of the whole page as `<params.screenshots>/<name>.png`. */
-    async shot(name) {
+    /** Save a screenshot of the whole page (or of `clip`: {x, y, width, height}) as `<params.screenshots>/<name>.png`. */
+    async shot(name, clip = undefined) {
       if (!params.screenshots) return null;
       mkdirSync(params.screenshots, { recursive: true });
       const path = join(params.screenshots, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
+      await page.screenshot(clip ? { path, clip } : { path, fullPage: true });
       return path;
     },
     /** POST `data` to /pub/<channel> from outside the browser (like curl); retried twice, as a cut may kill a pooled connection. */
