@@ -302,6 +302,11 @@ async fn chat_falls_back(mode: &str) {
     let result = report.result;
     assert_eq!(result["badges"], json!(["stream", "open"]), "{result:#}");
     assert_eq!(
+        strings(&result["system"]),
+        ["joined #lobby", "stepped down: sse → stream"],
+        "{result:#}"
+    );
+    assert_eq!(
         strings(&result["texts"]),
         ["sent after the fallback", "published after the fallback"],
         "{result:#}"

@@ -16,5 +16,5 @@ export default async function (t) {
   await t.until(() => document.querySelectorAll("#messages li:not(.sys)").length >= 2, "both messages");
   const texts = await t.page.$$eval("#messages li:not(.sys)", (items) => items.map((li) => li.lastChild.nodeValue));
   await t.shot(`chat-fallback-${t.params.mode}`);
-  return { first, badges: await t.texts("#status .badge"), texts };
+  return { first, badges: await t.texts("#status .badge"), texts, system: await t.texts("#messages li.sys") };
 }
