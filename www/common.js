@@ -65,13 +65,26 @@ function badge(text, kind) {
   return span;
 }
 
+const TIMINGS = [
+  "retry", "heartbeatWindow", "connectTimeout", "longPollTimeout", "pollInterval", "maxBackoff", "failuresBeforeStepDown",
+];
+
 /**
- * The transports a page asked for in `?transport=` (comma-separated), or
- * undefined for the SDK's default ladder.
+ * PushClient options from the page's query string: `?transport=` (one, or a
+ * comma-separated ladder) and the SDK's timings in ms, e.g.
+ * `?transport=iframe&heartbeatWindow=3000` or `?pollInterval=500`. Nothing
+ * given: the SDK's defaults (the whole ladder).
  */
-export function transportsFromQuery() {
-  const asked = new URLSearchParams(location.search).get("transport");
-  return asked ? asked.split(",") : undefined;
+export function optionsFromQuery() {
+  const query = new URLSearchParams(location.search);
+  const options = {};
+  const transports = query.get("transport");
+  if (transports) options.transports = transports.split(",");
+  for (const name of TIMINGS) {
+    const value = Number(query.get(name) ?? "");
+    if (query.get(name) && Number.isInteger(value) && value >= 0) options[name] = value;
+  }
+  return options;
 }
 
 /** POST `data` to `/pub/{channel}` (with `?event=` when given). */
@@ -107,6 +120,6 @@ export function human(value, unit = "") {
     value /= 1000;
     step += 1;
   }
-  const digits = value >= 100 || step === 0 ? 0 : 1;
+  const digits = Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 1;
   return `${value.toFixed(digits)}${steps[step]}${unit}`;
 }

@@ -2,7 +2,7 @@
 
 /** A chart of `series` ([{name, color}]) keeping the last `capacity` points. */
 export class Plot {
-  constructor(canvas, series, { capacity = 120, format = (v) => String(Math.round(v)) } = {}) {
+  constructor(canvas, series, { capacity = 120, format = (v) => String(Math.round(v * 10) / 10) } = {}) {
     this.canvas = canvas;
     this.series = series.map((s) => ({ ...s, points: [] }));
     this.capacity = capacity;
@@ -51,25 +51,32 @@ export class Plot {
       min = Math.min(...all);
       max = Math.max(...all);
       const pad = (max - min) * 0.1 || 1;
-      min -= pad;
+      min = Math.max(0, min - pad); // positive numbers get no negative axis
       max += pad;
     }
     const left = 44;
-    const x = (i) => left + (i / Math.max(this.capacity - 1, 1)) * (width - left - 4);
+    // The first points spread over the width (at least 10 slots), then the window rolls.
+    const longest = Math.max(...this.series.map((s) => s.points.length), 0);
+    const span = Math.min(this.capacity, Math.max(longest, 10));
+    const x = (i) => left + (i / Math.max(span - 1, 1)) * (width - left - 4);
     const y = (v) => 6 + (1 - (v - min) / (max - min || 1)) * (height - 14);
     ctx.strokeStyle = "#dde2e8";
     ctx.fillStyle = "#5f6b7a";
     ctx.font = "11px system-ui, sans-serif";
     ctx.lineWidth = 1;
+    let previous = null;
     for (const v of [min, (min + max) / 2, max]) {
       ctx.beginPath();
       ctx.moveTo(left, y(v));
       ctx.lineTo(width, y(v));
       ctx.stroke();
-      ctx.fillText(this.format(v), 2, y(v) + 4);
+      // A narrow range can round two labels alike ("1", "1"): write each once.
+      const label = this.format(v);
+      if (label !== previous) ctx.fillText(label, 2, y(v) + 4);
+      previous = label;
     }
     for (const s of this.series) {
-      const offset = this.capacity - s.points.length;
+      const offset = span - s.points.length;
       ctx.strokeStyle = s.color;
       ctx.lineWidth = 2;
       ctx.beginPath();

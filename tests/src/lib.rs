@@ -3,14 +3,20 @@
 //! and real headless Chromium driven by a small Node script
 //! (`browser/run.mjs`, npm `playwright-core`).
 //!
-//! Each scenario is a folder under `scenarios/` holding the page-side script;
-//! `tests/browser.rs` runs them and checks what they report.
+//! Each scenario is a folder under `scenarios/`. An SDK scenario holds
+//! `page.js`, a script evaluated in an empty page (`browser/run.mjs`;
+//! `tests/browser.rs` runs them). A page scenario holds `drive.mjs`, run in
+//! Node to open the demo pages of `www/`, click, type, read the DOM and take
+//! screenshots (`browser/pages.mjs`; `tests/pages.rs` runs them).
 //!
 //! ```text
 //! Chromium ──► Proxy (cut, fail-sse, stall-sse) ──► pushwire host (in-process)
 //!    ▲  page.evaluate(helpers.js + scenarios/<name>/page.js)
-//!    └── node browser/run.mjs ──► one JSON line on stdout ──► the Rust test
+//!    │  or scenarios/<name>/drive.mjs driving /chat.html, /lab.html, …
+//!    └── node browser/run.mjs | pages.mjs ──► one JSON line on stdout ──► the Rust test
 //! ```
+//!
+//! Screenshots of the pages land in [`screenshots`] (`<target dir>/screenshots/`).
 
 extern crate alloc;
 
@@ -21,7 +27,7 @@ use core::net::SocketAddr;
 use core::time::Duration;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use pushwire_core::hub::HubConfig;
 use pushwire_core::longpoll::LongPollConfig;
@@ -46,8 +52,31 @@ impl Server {
     /// # Panics
     /// When the edge module does not load or no port can be bound.
     pub async fn start() -> Self {
-        let edge = Edge::builtin(EdgeConfig::default()).expect("the built-in edge module loads");
-        let framer = Framer::new(Arc::new(edge)).expect("the edge module answers heartbeats");
+        Self::start_with(ServerConfig::default()).await
+    }
+
+    /// Start the server as `pushwire serve` runs for the demo pages: the
+    /// built-in ticker, demo camera and stats publisher on, plus the test
+    /// timings of [`Server::start`].
+    ///
+    /// # Panics
+    /// As [`Server::start`].
+    pub async fn demo() -> Self {
+        Self::start_with(ServerConfig {
+            demo_ticker: true,
+            demo_camera: true,
+            stats_channel: Some("pushwire-stats".into()),
+            ..ServerConfig::default()
+        })
+        .await
+    }
+
+    /// Start the server with `config`, its heartbeat set to 1 s.
+    ///
+    /// # Panics
+    /// As [`Server::start`].
+    pub async fn start_with(config: ServerConfig) -> Self {
+        let framer = Framer::new(builtin_edge()).expect("the edge module answers heartbeats");
         let polls = LongPollConfig {
             timeout: Duration::from_secs(2),
             ..LongPollConfig::default()
@@ -55,7 +84,7 @@ impl Server {
         let hub = Arc::new(SharedHub::new(HubConfig::default(), polls, 7));
         let config = ServerConfig {
             heartbeat: Duration::from_secs(1),
-            ..ServerConfig::default()
+            ..config
         };
         let app = Arc::new(App::new(config, hub, framer));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -75,6 +104,16 @@ impl Server {
             task,
         }
     }
+}
+
+/// The built-in edge module, compiled once per test process and shared by
+/// every [`Server`] (compiling it takes seconds in a debug build; its only
+/// state besides the instance pool is the call counters).
+fn builtin_edge() -> Arc<Edge> {
+    static EDGE: OnceLock<Arc<Edge>> = OnceLock::new();
+    Arc::clone(EDGE.get_or_init(|| {
+        Arc::new(Edge::builtin(EdgeConfig::default()).expect("the built-in edge module loads"))
+    }))
 }
 
 impl Drop for Server {
@@ -118,6 +157,20 @@ pub fn ensure_node_packages() {
     *done = true;
 }
 
+/// Where the page scenarios write their screenshots:
+/// `<target dir>/screenshots/` (`$CARGO_TARGET_DIR/screenshots/` when set,
+/// else found from the test binary's path, `<target>/debug/deps/…`).
+pub fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        })
+        .unwrap_or_else(|| root().join("../target"));
+    target.join("screenshots")
+}
+
 /// What a scenario reported.
 #[derive(Debug)]
 pub struct Report {
@@ -125,6 +178,8 @@ pub struct Report {
     pub result: serde_json::Value,
     /// The page's console lines and errors.
     pub logs: Vec<String>,
+    /// Console errors and uncaught page errors (page scenarios only).
+    pub errors: Vec<String>,
 }
 
 /// Run `scenarios/<scenario>/page.js` in headless Chromium at `origin`
@@ -139,13 +194,38 @@ pub async fn run_scenario(
     params: &serde_json::Value,
     limit: Duration,
 ) -> Report {
+    run_node("run.mjs", "page.js", origin, scenario, params, limit).await
+}
+
+/// Run the page scenario `scenarios/<scenario>/drive.mjs` (Node driving
+/// the demo pages) against `origin` with `params`, bounded by `limit`.
+///
+/// # Panics
+/// As [`run_scenario`].
+pub async fn run_page_scenario(
+    origin: &str,
+    scenario: &str,
+    params: &serde_json::Value,
+    limit: Duration,
+) -> Report {
+    run_node("pages.mjs", "drive.mjs", origin, scenario, params, limit).await
+}
+
+async fn run_node(
+    runner: &str,
+    file: &str,
+    origin: &str,
+    scenario: &str,
+    params: &serde_json::Value,
+    limit: Duration,
+) -> Report {
     ensure_node_packages();
     let root = root();
-    let script = root.join("scenarios").join(scenario).join("page.js");
+    let script = root.join("scenarios").join(scenario).join(file);
     assert!(script.exists(), "no scenario {}", script.display());
     let millis = limit.as_millis().to_string();
     let child = tokio::process::Command::new("node")
-        .arg(root.join("browser/run.mjs"))
+        .arg(root.join("browser").join(runner))
         .arg(origin)
         .arg(&script)
         .arg(params.to_string())
@@ -168,15 +248,18 @@ pub async fn run_scenario(
             String::from_utf8_lossy(&output.stderr)
         )
     });
-    let logs: Vec<String> = report["logs"]
-        .as_array()
-        .map(|lines| {
-            lines
-                .iter()
-                .filter_map(|line| line.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let lines = |key: &str| -> Vec<String> {
+        report[key]
+            .as_array()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .filter_map(|line| line.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let logs = lines("logs");
     assert!(
         report["ok"] == true,
         "{scenario} failed: {}\npage console:\n{}",
@@ -185,6 +268,7 @@ pub async fn run_scenario(
     );
     Report {
         result: report["result"].clone(),
+        errors: lines("errors"),
         logs,
     }
 }
