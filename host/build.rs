@@ -133,8 +133,7 @@ fn strip_doc_comments(js: &Path) {
         out.push('\n');
     }
     assert!(!in_doc, "unterminated doc comment in {}", js.display());
-    std::fs::write(js, out)
-        .unwrap_or_else(|err| panic!("cannot write {}: {err}", js.display()));
+    std::fs::write(js, out).unwrap_or_else(|err| panic!("cannot write {}: {err}", js.display()));
 }
 
 /// A `cargo build` of the workspace for `target` / `profile` into `target_dir`,
