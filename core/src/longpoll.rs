@@ -105,6 +105,15 @@ impl LongPollReply {
     }
 }
 
+/// Whether a poll with nothing to read is held or answered at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// Hold it until a message or the timeout (a poll that carries a cursor).
+    UntilNews,
+    /// Answer at once with the position (a first poll, without a cursor).
+    Never,
+}
+
 /// Why a poll could not be taken or a reply not encoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -207,6 +216,27 @@ impl LongPoll {
         subscriber: SubscriberId,
         now: Timestamp,
     ) -> Result<(), LongPollError> {
+        self.handle_request_with(hub, request, subscriber, now, Hold::UntilNews)
+    }
+
+    /// [`LongPoll::handle_request`], saying whether an empty read is held.
+    ///
+    /// A poll that carries no cursor ([`Hold::Never`]) is answered at once
+    /// even with nothing to read: its reply gives the client its position
+    /// (the newest cursor), so it opens at once, and the next poll, from
+    /// that cursor, loses nothing published in between. (SSE announces its
+    /// start cursor the same way.)
+    ///
+    /// # Errors
+    /// As [`LongPoll::handle_request`].
+    pub fn handle_request_with(
+        &mut self,
+        hub: &mut Hub,
+        request: RequestId,
+        subscriber: SubscriberId,
+        now: Timestamp,
+        hold: Hold,
+    ) -> Result<(), LongPollError> {
         let Some(cursor) = hub.cursor(subscriber) else {
             return Err(HubError::UnknownSubscriber(subscriber).into());
         };
@@ -215,7 +245,7 @@ impl LongPoll {
             return Err(LongPollError::DuplicateRequest(request));
         }
         let batch = hub.read(subscriber, self.config.max_batch)?;
-        if !batch.items.is_empty() {
+        if !batch.items.is_empty() || hold == Hold::Never {
             self.answer(hub, request, subscriber, batch, cursor);
             return Ok(());
         }
@@ -427,6 +457,27 @@ mod tests {
         let mut out = Vec::new();
         encode_reply(reply, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_poll_without_a_cursor_is_answered_at_once_with_the_position() {
+        let (mut hub, mut polls) = setup();
+        hub.publish("chat", "message", b"before".to_vec(), at(0))
+            .unwrap();
+        let subscriber = hub.subscribe(&["chat"], StartFrom::Newest).unwrap();
+        polls
+            .handle_request_with(&mut hub, RequestId(1), subscriber, at(1), Hold::Never)
+            .unwrap();
+        let (request, reply) = polls.poll_reply().expect("answered at once");
+        assert_eq!(request, RequestId(1));
+        assert!(reply.is_empty());
+        assert_eq!(polls.pending_count(), 0);
+        // From that position the next poll gets what came after, and only that.
+        hub.publish("chat", "message", b"after".to_vec(), at(2))
+            .unwrap();
+        poll(&mut hub, &mut polls, 2, Some(&reply.cursor), 3);
+        let (_, next) = polls.poll_reply().unwrap();
+        assert!(body(&next).contains("after") && !body(&next).contains("before"));
     }
 
     /// Subscribe from `cursor` (or newest) and hand the poll over.

@@ -18,7 +18,9 @@ use pushwire_core::hub::{
     ChannelConfig, ChannelInfo, DeliveryPolicy, Entry, Hub, HubConfig, HubError, Published,
     ReadBatch, StartFrom, SubscriberId,
 };
-use pushwire_core::longpoll::{LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId};
+use pushwire_core::longpoll::{
+    Hold, LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId,
+};
 use tokio::sync::{Notify, oneshot};
 
 /// Frames a webcam channel keeps in its replay log.
@@ -159,6 +161,12 @@ impl SharedHub {
     ) -> Result<HeldPoll<'_>, LongPollError> {
         let now = self.now();
         let mut inner = self.lock();
+        // A first poll (no cursor) learns its position at once.
+        let hold = if matches!(from, StartFrom::Newest) {
+            Hold::Never
+        } else {
+            Hold::UntilNews
+        };
         let subscriber = inner
             .hub
             .subscribe(channels, from)
@@ -168,7 +176,7 @@ impl SharedHub {
         let (sender, reply) = oneshot::channel();
         inner.waiting.insert(request, sender);
         let Inner { hub, polls, .. } = &mut *inner;
-        if let Err(err) = polls.handle_request(hub, request, subscriber, now) {
+        if let Err(err) = polls.handle_request_with(hub, request, subscriber, now, hold) {
             inner.waiting.remove(&request);
             return Err(err);
         }

@@ -105,16 +105,29 @@ async fn every_transport_delivers_in_order() {
 }
 
 #[tokio::test]
-async fn long_poll_holds_until_a_publish_and_loses_nothing_between_polls() {
+async fn long_poll_learns_its_position_at_once_then_holds_and_loses_nothing_between_polls() {
     let server = Server::start().await;
-    // First poll: nothing yet, so it is held until the publish.
+    // A first poll (no cursor) is answered at once: nothing, and a position.
+    let first = support::body_text(get(server.addr, "/sub/lp?transport=longpoll", &[]).await).await;
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["messages"].as_array().unwrap().len(), 0);
+    let position = first["cursor"].as_str().unwrap().to_owned();
+    // From there a poll is held until the publish.
     let addr = server.addr;
-    let first = tokio::spawn(async move {
-        support::body_text(get(addr, "/sub/lp?transport=longpoll", &[]).await).await
+    let held = tokio::spawn(async move {
+        support::body_text(
+            get(
+                addr,
+                &format!("/sub/lp?transport=longpoll&since={position}"),
+                &[],
+            )
+            .await,
+        )
+        .await
     });
     server.wait_for_subscribers(1).await;
     server.publish_ok("lp", "one").await;
-    let reply: serde_json::Value = serde_json::from_str(&first.await.unwrap()).unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&held.await.unwrap()).unwrap();
     assert_eq!(reply["messages"][0]["data"], "one");
     let cursor = reply["cursor"].as_str().unwrap().to_owned();
     // Published between two polls: the next poll still gets them.
@@ -148,8 +161,13 @@ async fn long_poll_times_out_with_an_empty_reply_and_a_cursor() {
         ..Options::default()
     })
     .await;
-    let reply =
+    let first =
         support::body_text(get(server.addr, "/sub/quiet?transport=longpoll", &[]).await).await;
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let position = first["cursor"].as_str().unwrap();
+    // Held from that position, then the timeout answers: empty, with a cursor.
+    let path = format!("/sub/quiet?transport=longpoll&since={position}");
+    let reply = support::body_text(get(server.addr, &path, &[]).await).await;
     let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(reply["messages"].as_array().unwrap().len(), 0);
     assert!(reply["cursor"].as_str().is_some());
