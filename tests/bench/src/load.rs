@@ -105,8 +105,8 @@ pub(crate) struct RunArgs {
     /// Pause of a slow subscriber between two reads.
     #[arg(long, default_value_t = 1000)]
     slow_delay_ms: u64,
-    /// Server processes to measure (CPU from /proc/<pid>/stat, memory from
-    /// /proc/<pid>/status), comma-separated; all are summed.
+    /// Server processes to measure (CPU from `/proc/<pid>/stat`, memory from
+    /// `/proc/<pid>/status`), comma-separated; all are summed.
     #[arg(long, value_delimiter = ',')]
     server_pid: Vec<u32>,
     /// Spread subscribers over this many loopback source addresses
