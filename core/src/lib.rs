@@ -22,6 +22,7 @@
 //! | [`longpoll`] | holding polls until something is newer or a timeout |
 //! | [`client`] | the transport ladder and reconnect policy the SDK drives |
 //! | [`token`] | access tokens: JWT claims naming the channels a bearer may use |
+//! | [`http1`] | the HTTP/1.1 heads and chunks of the host's lean streaming path |
 //!
 //! # Driving a machine
 //!
@@ -75,6 +76,7 @@ extern crate std;
 pub mod client;
 pub mod cursor;
 pub mod frame;
+pub mod http1;
 pub mod hub;
 pub mod json;
 pub mod longpoll;

@@ -22,6 +22,7 @@ pub mod demo_camera;
 pub mod demos;
 pub mod edge;
 pub mod fanout;
+mod front;
 pub mod hub;
 pub mod metrics;
 pub mod sdk;

@@ -25,11 +25,7 @@ use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use pushwire_core::cursor::Cursor;
 use pushwire_core::hub::{HubError, StartFrom};
 use pushwire_core::longpoll::LongPollError;
@@ -142,12 +138,7 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Requests here are a line and a few headers, and a stream holds its
-    // connection for hours: cap hyper's per-connection read buffer at its
-    // minimum (8 KiB) instead of letting it grow and stay at 16 KiB+.
-    builder.http1().max_buf_size(8192);
-    let graceful = GracefulShutdown::new();
+    let front = Arc::new(crate::front::Front::new(Arc::clone(&app)));
     let timers = tokio::spawn(Arc::clone(&app.hub).run_timers());
     let mut publishers = Vec::new();
     if app.config.demo_camera {
@@ -176,21 +167,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = Arc::clone(&app);
-        let service = service_fn(move |req| {
-            let app = Arc::clone(&app);
-            // Boxed: hyper keeps a finished request future's slot for the
-            // connection's life, and a stream connection lives long.
-            async move { Ok::<_, Infallible>(Box::pin(handle(app, req)).await) }
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // A connection error concerns only that client.
-            let _ = connection.await;
-        });
+        tokio::spawn(Arc::clone(&front).connection(stream));
     }
     tracing::info!("shutting down: ending streams so clients resume");
     drop(listener);
@@ -198,7 +175,8 @@ pub async fn serve(
         publisher.abort();
     }
     app.hub.shut_down();
-    if tokio::time::timeout(app.config.shutdown_grace, graceful.shutdown())
+    front.shut_down();
+    if tokio::time::timeout(app.config.shutdown_grace, front.all_closed())
         .await
         .is_err()
     {
@@ -210,16 +188,15 @@ pub async fn serve(
 
 /// Ask the edge about the request's origin first (CORS), then route it and
 /// add the edge's CORS headers to whatever the route answered.
-async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+pub(crate) async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
     let cross_origin =
         req.headers().contains_key(hyper::header::ORIGIN) || req.method() == Method::OPTIONS;
     if !cross_origin {
         return route(app, req).await;
     }
-    let cors = match app.edge().cors(&edge_request(&req)) {
-        Ok(Ok(headers)) => headers,
-        Ok(Err(refusal)) => return refused(&refusal),
-        Err(err) => return edge_failed(&err),
+    let cors = match cors_headers(&app, &edge_request(&req)) {
+        Ok(headers) => headers,
+        Err(refusal) => return *refusal,
     };
     let mut response = if req.method() == Method::OPTIONS {
         with_head(204, &[], full(Bytes::new()))
@@ -228,6 +205,19 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyB
     };
     add_headers(&mut response, &cors);
     response
+}
+
+/// The edge's CORS headers for a request that carries an `Origin`, or its
+/// refusal as the reply.
+pub(crate) fn cors_headers(
+    app: &App,
+    req: &Request,
+) -> Result<Vec<(String, String)>, Box<Response<ReplyBody>>> {
+    match app.edge().cors(req) {
+        Ok(Ok(headers)) => Ok(headers),
+        Ok(Err(refusal)) => Err(Box::new(refused(&refusal))),
+        Err(err) => Err(Box::new(edge_failed(&err))),
+    }
 }
 
 async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
@@ -256,7 +246,7 @@ async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBo
         );
     }
     if path.starts_with("/sub/") {
-        return subscribe(app, &edge_request(&req)).await;
+        return subscribe(app, &edge_request(&req)).await.into_response();
     }
     if let Some(file) = path.strip_prefix("/sdk/") {
         return crate::sdk::serve(req.method(), file);
@@ -266,7 +256,9 @@ async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBo
     }
     if let Some(rest) = path.strip_prefix("/stream/") {
         let rest = rest.to_owned();
-        return crate::webcam::view(app, &req, &rest).await;
+        return crate::webcam::view(app, &edge_request(&req), &rest)
+            .await
+            .into_response();
     }
     if let Some(rest) = path.strip_prefix("/snapshot/") {
         let rest = rest.to_owned();
@@ -312,18 +304,67 @@ pub(crate) fn edge_request<B>(req: &hyper::Request<B>) -> Request {
         path: req.uri().path().to_owned(),
         query: req.uri().query().unwrap_or_default().to_owned(),
         headers,
-        unix_time: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs()),
+        unix_time: unix_now(),
+    }
+}
+
+/// Seconds since 1970 by the system clock (0 if it is set before that).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// What a subscription answered: a whole reply (a refusal, a long-poll or
+/// poll reply), or a stream to write for as long as it lasts.
+pub(crate) enum Reply {
+    /// A whole response.
+    Done(Response<ReplyBody>),
+    /// A streaming subscription: its head, and the body that reads the hub.
+    Stream {
+        /// The edge's status.
+        status: u16,
+        /// The edge's headers (plus CORS ones).
+        headers: Vec<(String, String)>,
+        /// The hub reader.
+        body: StreamBody,
+    },
+}
+
+impl Reply {
+    /// Add `headers` (CORS) to the reply.
+    pub(crate) fn add_headers(&mut self, extra: &[(String, String)]) {
+        match self {
+            Self::Done(response) => add_headers(response, extra),
+            Self::Stream { headers, .. } => headers.extend_from_slice(extra),
+        }
+    }
+
+    /// The reply as a hyper response.
+    pub(crate) fn into_response(self) -> Response<ReplyBody> {
+        match self {
+            Self::Done(response) => response,
+            Self::Stream {
+                status,
+                headers,
+                body,
+            } => with_head(status, &headers, UnsyncBoxBody::new(body)),
+        }
+    }
+}
+
+impl From<Response<ReplyBody>> for Reply {
+    fn from(response: Response<ReplyBody>) -> Self {
+        Self::Done(response)
     }
 }
 
 /// Subscribe as the edge decides for `req`.
-pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBody> {
+pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
     let sub = match app.edge().route(req) {
         Ok(Ok(sub)) => sub,
-        Ok(Err(refusal)) => return refused(&refusal),
-        Err(err) => return edge_failed(&err),
+        Ok(Err(refusal)) => return refused(&refusal).into(),
+        Err(err) => return edge_failed(&err).into(),
     };
     let from = match &sub.cursor {
         Some(given) => match Cursor::parse(given) {
@@ -332,18 +373,19 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBod
                 return text(
                     StatusCode::BAD_REQUEST,
                     &format!("The resume cursor {given:?} is not valid: {err}."),
-                );
+                )
+                .into();
             }
         },
         None => StartFrom::Newest,
     };
     let Some(slot) = app.connection_slot() else {
-        return app.no_slot();
+        return app.no_slot().into();
     };
     if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
         let head = match app.edge().open(&sub) {
             Ok(head) => head,
-            Err(err) => return edge_failed(&err),
+            Err(err) => return edge_failed(&err).into(),
         };
         app.metrics.connection_opened(sub.transport);
         let response = match sub.transport {
@@ -351,11 +393,11 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBod
             _ => poll(&app, &sub, from, head),
         };
         app.metrics.connection_closed(sub.transport);
-        return response;
+        return response.into();
     }
     let id = match app.hub.subscribe(&sub.channels, from) {
         Ok(id) => id,
-        Err(err) => return hub_refused(&err),
+        Err(err) => return hub_refused(&err).into(),
     };
     // The stream opens at the subscriber's actual position, so the edge can
     // announce it (an SSE `id:`): a client that reconnects before its first
@@ -366,7 +408,7 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBod
         Ok(head) => head,
         Err(err) => {
             app.hub.unsubscribe(id);
-            return edge_failed(&err);
+            return edge_failed(&err).into();
         }
     };
     tracing::debug!(transport = sub.transport.as_str(), channels = ?sub.channels, "stream opened");
@@ -391,7 +433,11 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Response<ReplyBod
         shape,
         slot,
     );
-    with_head(status, &headers, UnsyncBoxBody::new(body))
+    Reply::Stream {
+        status,
+        headers,
+        body,
+    }
 }
 
 async fn long_poll(

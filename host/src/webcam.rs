@@ -27,8 +27,8 @@ use pushwire_core::hub::{HubError, Published};
 
 use crate::edge::{Publish, Request};
 use crate::server::{
-    App, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, subscribe, text,
-    with_head,
+    App, Reply, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, subscribe,
+    text, with_head,
 };
 
 /// `PUT` or `POST /ingest/{channel}`: read a multipart/x-mixed-replace upload
@@ -233,29 +233,27 @@ pub fn publish_frame(
 /// `GET /stream/{channel}.mjpg`: the channel as multipart/x-mixed-replace,
 /// as `/sub/{channel}?transport=multipart` would send it, with `?fps=N`
 /// capping the frames per second this viewer gets (the newest wins).
-pub(crate) async fn view(
-    app: Arc<App>,
-    req: &hyper::Request<Incoming>,
-    rest: &str,
-) -> Response<ReplyBody> {
+pub(crate) async fn view(app: Arc<App>, req: &Request, rest: &str) -> Reply {
     let Some(channel) = rest.strip_suffix(".mjpg") else {
         return text(
             StatusCode::NOT_FOUND,
             &format!(
                 "No such stream {rest:?}: watch a channel at /stream/{{channel}}.mjpg, e.g. /stream/demo-cam.mjpg."
             ),
-        );
+        )
+        .into();
     };
     if let Some(response) = one_channel(channel) {
-        return response;
+        return response.into();
     }
     // The edge reads the rest of the query (`?fps=`, `?since=`); the first
     // `transport` wins, so this one does.
-    let mut sub_req = edge_request(req);
+    let mut sub_req = req.clone();
     sub_req.path = format!("/sub/{channel}");
-    sub_req.query = match req.uri().query() {
-        Some(query) if !query.is_empty() => format!("transport=multipart&{query}"),
-        _ => "transport=multipart".to_owned(),
+    sub_req.query = if req.query.is_empty() {
+        "transport=multipart".to_owned()
+    } else {
+        format!("transport=multipart&{}", req.query)
     };
     subscribe(app, &sub_req).await
 }

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
 pub mod cursor;
+pub mod http1;
 pub mod multipart;
 pub mod ndjson;
 pub mod sse;
@@ -48,6 +49,10 @@ mod tests {
         b"{\"exp\":17,\"pushwire\":{\"publish\":[\"a*\"],\"subscribe\":[\"*\"]}}",
         b"eyJhbGciOiJIUzI1NiJ9.",
         b"e30.",
+        b"GET /sub/a HTTP/1.1\r\n",
+        b"Host: x\r\n",
+        b" folded\r\n",
+        b"Content-Length: 5\r\n",
     ];
 
     /// Deterministic inputs: `count` byte strings built from fragments and noise.
@@ -114,5 +119,10 @@ mod tests {
     #[test]
     fn token_body_holds_on_generated_inputs() {
         run_all(super::token::run);
+    }
+
+    #[test]
+    fn http1_body_holds_on_generated_inputs() {
+        run_all(super::http1::run);
     }
 }

@@ -1,0 +1,621 @@
+//! The little HTTP/1.1 the host's lean streaming path speaks itself: read a
+//! request head, write a response head, frame chunks (RFC 9112).
+//!
+//! The server hands most requests to a full HTTP library. A subscription is
+//! different: it holds its connection for hours, and a general-purpose
+//! connection keeps two 8 KiB buffers per connection for all that time. So
+//! the host reads the head of a plain `GET` itself with [`parse_request_head`]
+//! (bounded, incremental: incomplete input is `Ok(None)`, never an error),
+//! answers it with [`write_response_head`] and [`ChunkHead`], and holds no
+//! buffer between messages. Anything this module does not accept (another
+//! version, a request body, an `Upgrade`, an obs-folded header) is an error
+//! the host answers by handing the bytes to the full library unchanged.
+//!
+//! ```
+//! use pushwire_core::http1::{BodyLength, ChunkHead, parse_request_head, write_response_head};
+//!
+//! let bytes = b"GET /sub/chat?transport=sse HTTP/1.1\r\nHost: example\r\n\r\n";
+//! let (head, used) = parse_request_head(bytes, 8192)?.expect("a whole head");
+//! assert_eq!((head.method.as_str(), head.path(), head.query()), ("GET", "/sub/chat", "transport=sse"));
+//! assert_eq!(head.header("host"), Some("example"));
+//! assert_eq!(used, bytes.len());
+//!
+//! let mut out = Vec::new();
+//! let headers = [("content-type", "text/event-stream")];
+//! write_response_head(&mut out, 200, headers, BodyLength::Chunked, None);
+//! assert!(out.starts_with(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"));
+//! assert_eq!(ChunkHead::new(255).as_bytes(), b"ff\r\n");
+//! # Ok::<(), pushwire_core::http1::HeadError>(())
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// The bytes after a chunk's data.
+pub const CHUNK_END: &[u8] = b"\r\n";
+/// The last chunk of a chunked body (no trailers).
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+/// Most header fields a head may have.
+pub const MAX_HEADERS: usize = 64;
+
+/// Why bytes are not a request head this module serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeadError {
+    /// No complete head within the size limit.
+    TooLarge,
+    /// More than [`MAX_HEADERS`] header fields.
+    TooManyHeaders,
+    /// The request line is not `method SP target SP version`.
+    BadRequestLine,
+    /// A version other than HTTP/1.1 (HTTP/1.0, or HTTP/2's preface).
+    Version,
+    /// A header line without a valid name and colon, or with a control byte.
+    BadHeader,
+    /// A header line continued on the next (obs-fold), which HTTP/1.1 retired.
+    ObsFold,
+}
+
+impl fmt::Display for HeadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooLarge => "the request head is larger than the limit",
+            Self::TooManyHeaders => "the request has too many header fields",
+            Self::BadRequestLine => "the request line is malformed",
+            Self::Version => "the request is not HTTP/1.1",
+            Self::BadHeader => "a header field is malformed",
+            Self::ObsFold => "a header field is folded over lines (obs-fold)",
+        })
+    }
+}
+
+impl core::error::Error for HeadError {}
+
+/// A parsed HTTP/1.1 request head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method, as sent (methods are case-sensitive).
+    pub method: String,
+    /// The request target: path and query for the origin form.
+    pub target: String,
+    /// Header fields in order; names lower-cased, values without the
+    /// surrounding whitespace.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestHead {
+    /// The target's path (before any `?`).
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.target
+            .split_once('?')
+            .map_or(self.target.as_str(), |(path, _)| path)
+    }
+
+    /// The target's query (after the first `?`), or `""`.
+    #[must_use]
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, query)| query)
+    }
+
+    /// The first value of header `name` (lower-case).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(have, _)| have == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Whether any `Connection` field lists `token` (case-insensitive).
+    #[must_use]
+    pub fn connection_has(&self, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(name, _)| name == "connection")
+            .flat_map(|(_, value)| value.split(','))
+            .any(|item| item.trim().eq_ignore_ascii_case(token))
+    }
+
+    /// Whether the request says it has a body (a `Transfer-Encoding`, or a
+    /// `Content-Length` other than 0).
+    #[must_use]
+    pub fn has_body(&self) -> bool {
+        self.headers.iter().any(|(name, value)| {
+            name == "transfer-encoding" || (name == "content-length" && value.trim() != "0")
+        })
+    }
+}
+
+/// Read one request head from the start of `bytes`, at most `limit` bytes
+/// long. `Ok(None)`: not all of it is here yet (read more and call again
+/// with everything). `Ok(Some((head, used)))`: the head took `used` bytes;
+/// whatever follows is the next request's. Lines end in CRLF or a bare LF
+/// (RFC 9112 §2.2); empty lines before the request line are skipped.
+///
+/// # Errors
+/// [`HeadError`]: the bytes are not an HTTP/1.1 request head this module
+/// accepts, or it does not end within `limit`.
+pub fn parse_request_head(
+    bytes: &[u8],
+    limit: usize,
+) -> Result<Option<(RequestHead, usize)>, HeadError> {
+    let Some(end) = head_end(bytes) else {
+        return if bytes.len() >= limit {
+            Err(HeadError::TooLarge)
+        } else {
+            Ok(None)
+        };
+    };
+    if end > limit {
+        return Err(HeadError::TooLarge);
+    }
+    let head = bytes.get(..end).ok_or(HeadError::TooLarge)?;
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .skip_while(|line| line.is_empty());
+    let request_line = lines.next().ok_or(HeadError::BadRequestLine)?;
+    let (method, target) = request_line_parts(request_line)?;
+    let mut headers = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if headers.len() == MAX_HEADERS {
+            return Err(HeadError::TooManyHeaders);
+        }
+        headers.push(header_field(line)?);
+    }
+    Ok(Some((
+        RequestHead {
+            method,
+            target,
+            headers,
+        },
+        end,
+    )))
+}
+
+/// The end of the head (after its empty line), if it is all in `bytes`.
+fn head_end(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    // Empty lines before the request line are not the head's end.
+    while let Some(rest) = bytes.get(at..) {
+        if rest.starts_with(b"\r\n") {
+            at += 2;
+        } else if rest.starts_with(b"\n") {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    let mut line_start = at;
+    for (i, &byte) in bytes.iter().enumerate().skip(at) {
+        if byte == b'\n' {
+            let line = bytes.get(line_start..i)?;
+            if line.is_empty() || line == b"\r" {
+                return Some(i + 1);
+            }
+            line_start = i + 1;
+        }
+    }
+    None
+}
+
+fn request_line_parts(line: &[u8]) -> Result<(String, String), HeadError> {
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(HeadError::BadRequestLine);
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_token(b)) {
+        return Err(HeadError::BadRequestLine);
+    }
+    if target.is_empty() || !target.iter().all(|&b| b.is_ascii_graphic()) {
+        return Err(HeadError::BadRequestLine);
+    }
+    if version != b"HTTP/1.1" {
+        return Err(HeadError::Version);
+    }
+    Ok((ascii(method), ascii(target)))
+}
+
+fn header_field(line: &[u8]) -> Result<(String, String), HeadError> {
+    if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+        return Err(HeadError::ObsFold);
+    }
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(HeadError::BadHeader)?;
+    let (name, value) = line.split_at_checked(colon).ok_or(HeadError::BadHeader)?;
+    let value = value.get(1..).unwrap_or_default();
+    if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
+        return Err(HeadError::BadHeader);
+    }
+    if !value.iter().all(|&b| is_field_byte(b)) {
+        return Err(HeadError::BadHeader);
+    }
+    let value = value.trim_ascii();
+    let mut name = ascii(name);
+    name.make_ascii_lowercase();
+    // Field values may hold obs-text (bytes ≥ 0x80): kept as Latin-1 would
+    // be lossy, so they are read as UTF-8 where they are, replaced elsewhere.
+    Ok((name, String::from_utf8_lossy(value).into_owned()))
+}
+
+/// `tchar` (RFC 9110 §5.6.2).
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A byte allowed in a field value: visible, space, tab or obs-text
+/// (RFC 9110 §5.5).
+fn is_field_byte(b: u8) -> bool {
+    b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
+}
+
+/// Bytes already checked to be ASCII, as a `String`.
+fn ascii(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// How a response's body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyLength {
+    /// `Content-Length: n`.
+    Known(u64),
+    /// `Transfer-Encoding: chunked`: a stream of [`ChunkHead`] + data +
+    /// [`CHUNK_END`], ended by [`LAST_CHUNK`].
+    Chunked,
+}
+
+/// Append a response head: the status line, `headers` (any field whose name
+/// is not a token or whose value holds a control byte other than tab is
+/// left out, and counted in the return value), the body's length, an optional `Date`
+/// (see [`http_date`]) and the empty line. `Content-Length` and
+/// `Transfer-Encoding` among `headers` are left out too: `body` says it.
+pub fn write_response_head<'a>(
+    out: &mut Vec<u8>,
+    status: u16,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    body: BodyLength,
+    date: Option<&[u8; 29]>,
+) -> usize {
+    let status = if (100..=999).contains(&status) {
+        status
+    } else {
+        500
+    };
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut dropped = 0;
+    for (name, value) in headers {
+        let valid =
+            !name.is_empty() && name.bytes().all(is_token) && value.bytes().all(is_field_byte);
+        if !valid {
+            dropped += 1;
+            continue;
+        }
+        if name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            continue;
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match body {
+        BodyLength::Known(length) => {
+            out.extend_from_slice(b"content-length: ");
+            push_decimal(out, length);
+            out.extend_from_slice(b"\r\n");
+        }
+        BodyLength::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+    }
+    if let Some(date) = date {
+        out.extend_from_slice(b"date: ");
+        out.extend_from_slice(date);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    dropped
+}
+
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(digit) = digits.get_mut(at) {
+            // `n % 10` is below 10.
+            *digit = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+}
+
+/// The reason phrase for the statuses the server sends (others get none).
+#[must_use]
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        206 => "Partial Content",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// The size line of one chunk (`<hex>\r\n`), without allocating.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkHead {
+    bytes: [u8; 18],
+    len: u8,
+}
+
+impl ChunkHead {
+    /// The line announcing `size` bytes of data (0 is the last chunk's).
+    #[must_use]
+    pub fn new(size: usize) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut bytes = [0u8; 18];
+        let size = size as u64;
+        let digits = (64 - size.leading_zeros()).div_ceil(4).max(1) as usize;
+        for (i, slot) in bytes.iter_mut().take(digits).enumerate() {
+            let shift = 4 * (digits - 1 - i);
+            *slot = HEX
+                .get(((size >> shift) & 0xf) as usize)
+                .copied()
+                .unwrap_or(b'0');
+        }
+        if let Some(end) = bytes.get_mut(digits..digits + 2) {
+            end.copy_from_slice(b"\r\n");
+        }
+        Self {
+            bytes,
+            // At most 16 digits and the CRLF.
+            len: (digits + 2) as u8,
+        }
+    }
+
+    /// The line's bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+/// The IMF-fixdate (RFC 9110 §5.6.7) for `unix_secs`, e.g.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, for a `Date` field.
+#[must_use]
+pub fn http_date(unix_secs: u64) -> [u8; 29] {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let days = unix_secs / 86_400;
+    let secs = unix_secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let mut out = [b' '; 29];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        for &b in bytes {
+            if let Some(slot) = out.get_mut(at) {
+                *slot = b;
+            }
+            at += 1;
+        }
+    };
+    let two = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+    put(DAYS
+        .get((days % 7) as usize)
+        .map_or(b"Thu".as_slice(), |d| d.as_slice()));
+    put(b", ");
+    put(&two(day));
+    put(b" ");
+    put(MONTHS
+        .get(month.saturating_sub(1) as usize)
+        .map_or(b"Jan".as_slice(), |m| m.as_slice()));
+    put(b" ");
+    put(&two(year / 100));
+    put(&two(year % 100));
+    put(b" ");
+    put(&two(secs / 3600));
+    put(b":");
+    put(&two(secs / 60 % 60));
+    put(b":");
+    put(&two(secs % 60));
+    put(b" GMT");
+    out
+}
+
+/// Year, month (1–12) and day (1–31) of a day count since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::borrow::ToOwned;
+    use alloc::vec;
+
+    fn parse(bytes: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError> {
+        parse_request_head(bytes, 8192)
+    }
+
+    #[test]
+    fn a_whole_head_is_read_with_lowercase_names_and_trimmed_values() {
+        let bytes = b"GET /sub/a,b?since=1.2 HTTP/1.1\r\nHost: x:8080\r\nLast-Event-ID:  7.3 \r\nAccept: text/event-stream\r\n\r\nNEXT";
+        let (head, used) = parse(bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len() - 4);
+        assert_eq!(head.method, "GET");
+        assert_eq!(head.path(), "/sub/a,b");
+        assert_eq!(head.query(), "since=1.2");
+        assert_eq!(
+            head.headers,
+            vec![
+                ("host".to_owned(), "x:8080".to_owned()),
+                ("last-event-id".to_owned(), "7.3".to_owned()),
+                ("accept".to_owned(), "text/event-stream".to_owned()),
+            ]
+        );
+        assert!(!head.has_body());
+    }
+
+    #[test]
+    fn incomplete_heads_ask_for_more_at_every_split() {
+        let bytes = b"\r\nGET / HTTP/1.1\nHost: x\n\n";
+        for split in 0..bytes.len() {
+            assert_eq!(parse(&bytes[..split]), Ok(None), "split at {split}");
+        }
+        let (head, used) = parse(bytes).unwrap().unwrap();
+        assert_eq!((head.target.as_str(), used), ("/", bytes.len()));
+    }
+
+    #[test]
+    fn what_this_module_does_not_serve_is_an_error() {
+        let cases: &[(&[u8], HeadError)] = &[
+            (b"GET / HTTP/1.0\r\n\r\n", HeadError::Version),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", HeadError::Version),
+            (b"GET  / HTTP/1.1\r\n\r\n", HeadError::BadRequestLine),
+            (b"GET / HTTP/1.1 x\r\n\r\n", HeadError::BadRequestLine),
+            (b"G(T / HTTP/1.1\r\n\r\n", HeadError::BadRequestLine),
+            (b"GET /\x01 HTTP/1.1\r\n\r\n", HeadError::BadRequestLine),
+            (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", HeadError::BadHeader),
+            (b"GET / HTTP/1.1\r\nHo st: x\r\n\r\n", HeadError::BadHeader),
+            (b"GET / HTTP/1.1\r\n: x\r\n\r\n", HeadError::BadHeader),
+            (b"GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n", HeadError::BadHeader),
+            (b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", HeadError::ObsFold),
+        ];
+        for (bytes, error) in cases {
+            assert_eq!(
+                parse(bytes),
+                Err(*error),
+                "{:?}",
+                core::str::from_utf8(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn heads_are_bounded_in_size_and_field_count() {
+        let mut long = b"GET / HTTP/1.1\r\nA: ".to_vec();
+        long.resize(300, b'x');
+        assert_eq!(parse_request_head(&long, 256), Err(HeadError::TooLarge));
+        long.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(parse_request_head(&long, 256), Err(HeadError::TooLarge));
+        assert!(parse_request_head(&long, 512).unwrap().is_some());
+        let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+        for _ in 0..=MAX_HEADERS {
+            many.extend_from_slice(b"a: b\r\n");
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(parse(&many), Err(HeadError::TooManyHeaders));
+    }
+
+    #[test]
+    fn connection_tokens_and_bodies_are_recognised() {
+        let (head, _) =
+            parse(b"GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n")
+                .unwrap()
+                .unwrap();
+        assert!(head.connection_has("close"));
+        assert!(!head.has_body());
+        let (head, _) = parse(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(head.has_body());
+        let (head, _) = parse(b"GET / HTTP/1.1\r\ncontent-length: 5\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(head.has_body());
+    }
+
+    #[test]
+    fn response_heads_leave_out_fields_that_would_break_framing() {
+        let mut out = Vec::new();
+        let dropped = write_response_head(
+            &mut out,
+            401,
+            [
+                ("www-authenticate", "Bearer realm=\"pushwire\""),
+                ("x-evil", "a\r\nset-cookie: b"),
+                ("x-bell", "ding\x07"),
+                ("bad name", "x"),
+                ("Content-Length", "99"),
+            ],
+            BodyLength::Known(12),
+            Some(&http_date(784_111_777)),
+        );
+        assert_eq!(dropped, 3);
+        assert_eq!(
+            core::str::from_utf8(&out).unwrap(),
+            "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer realm=\"pushwire\"\r\ncontent-length: 12\r\ndate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn chunk_heads_are_lowercase_hex_lines() {
+        for (size, line) in [
+            (0, "0\r\n"),
+            (1, "1\r\n"),
+            (15, "f\r\n"),
+            (16, "10\r\n"),
+            (51_200, "c800\r\n"),
+            (usize::MAX, "ffffffffffffffff\r\n"),
+        ] {
+            assert_eq!(ChunkHead::new(size).as_bytes(), line.as_bytes());
+        }
+    }
+
+    #[test]
+    fn http_dates_match_known_instants() {
+        assert_eq!(&http_date(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(&http_date(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(&http_date(1_795_478_399), b"Mon, 23 Nov 2026 23:59:59 GMT");
+    }
+}

@@ -1,0 +1,571 @@
+//! Every accepted connection starts here.
+//!
+//! A subscription holds its connection for hours, mostly idle. Through hyper
+//! an idle stream keeps a read buffer and a head buffer of 8 KiB each for its
+//! whole life; at 10 000 idle subscribers that is most of the server's
+//! memory. So this loop reads each HTTP/1.1 request head itself (with
+//! `pushwire-core`'s bounded [`http1`] reader, into a buffer dropped as soon
+//! as the head is read), and answers a plain `GET` of a subscription
+//! (`/sub/…`, `/stream/….mjpg`) on the bare socket: the edge routes and
+//! frames exactly as on the hyper path ([`server::subscribe`]), the stream
+//! is the same [`StreamBody`], and between messages nothing is buffered.
+//! Pending frames are written together, as chunks, in one `writev`.
+//!
+//! Everything else (HTTP/2, HTTP/1.0, other routes, request bodies,
+//! upgrades, a pipelined request, a head `http1` does not accept) goes to
+//! hyper with the bytes already read, unchanged, so hyper answers it exactly
+//! as if it had read them itself (including its 400 and 431 replies).
+//!
+//! After a whole reply (a long poll's, a refusal) or a stream that ended
+//! (an iframe's byte budget) the connection is kept for the next request,
+//! unless the client asked to close it.
+
+use alloc::sync::Arc;
+use core::future::poll_fn;
+use core::pin::{Pin, pin};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use core::task::{Context, Poll};
+use core::time::Duration;
+use std::io::{self, IoSlice};
+
+use bytes::{Buf, Bytes};
+use http_body_util::BodyExt;
+use hyper::Response;
+use hyper::body::Body;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use pushwire_core::http1::{
+    BodyLength, CHUNK_END, ChunkHead, LAST_CHUNK, RequestHead, http_date, parse_request_head,
+    write_response_head,
+};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, watch};
+
+use crate::body::StreamBody;
+use crate::edge::Request;
+use crate::server::{self, App, Reply, ReplyBody};
+
+/// The largest request head (hyper's smallest read buffer is the same, so
+/// a larger head gets hyper's 431 either way).
+const HEAD_LIMIT: usize = 8192;
+/// How long a started request head may take to arrive.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most frames gathered into one write.
+const WRITE_FRAMES: usize = 256;
+/// Most bytes gathered into one write.
+const WRITE_BYTES: usize = 256 * 1024;
+
+/// What every connection shares: the app, hyper for what this loop does not
+/// serve itself, the shutdown signal and the count of live connections.
+pub(crate) struct Front {
+    app: Arc<App>,
+    hyper: auto::Builder<TokioExecutor>,
+    shutdown: watch::Sender<bool>,
+    live: AtomicUsize,
+    all_closed: Notify,
+}
+
+impl Front {
+    pub(crate) fn new(app: Arc<App>) -> Self {
+        let mut hyper = auto::Builder::new(TokioExecutor::new());
+        // hyper's read buffer at its minimum (8 KiB) instead of letting it
+        // grow and stay at 16 KiB+ on a long-lived connection.
+        hyper.http1().max_buf_size(HEAD_LIMIT);
+        Self {
+            app,
+            hyper,
+            shutdown: watch::Sender::new(false),
+            live: AtomicUsize::new(0),
+            all_closed: Notify::new(),
+        }
+    }
+
+    /// Tell every connection to finish: idle ones close, hyper's finish
+    /// their requests; streams end when the hub shuts down.
+    pub(crate) fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Wait until no connection is left.
+    pub(crate) async fn all_closed(&self) {
+        loop {
+            let mut notified = pin!(self.all_closed.notified());
+            notified.as_mut().enable();
+            if self.live.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Serve one accepted connection until it closes.
+    pub(crate) async fn connection(self: Arc<Self>, stream: TcpStream) {
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let _live = LiveGuard(&self);
+        let mut shutdown = self.shutdown.subscribe();
+        let mut stream = stream;
+        loop {
+            let Some(read) = self.next_head(&mut stream, &mut shutdown).await else {
+                return;
+            };
+            let (head, bytes) = match read {
+                NextHead::Lean(head) => (head, Bytes::new()),
+                NextHead::Other(bytes) => {
+                    Box::pin(self.hand_to_hyper(stream, bytes, shutdown)).await;
+                    return;
+                }
+            };
+            drop(bytes);
+            let keep_alive = !head.connection_has("close");
+            let request = edge_request(head);
+            let reply = Box::pin(self.lean_reply(request, &stream)).await;
+            let finished = match reply {
+                None => return,
+                Some(Reply::Done(response)) => write_whole(&mut stream, response, keep_alive).await,
+                Some(Reply::Stream {
+                    status,
+                    headers,
+                    body,
+                }) => write_stream(&mut stream, status, &headers, body, keep_alive).await,
+            };
+            if finished.is_err() || !keep_alive || *shutdown.borrow() {
+                let _ = stream.shutdown().await;
+                return;
+            }
+        }
+    }
+
+    /// Wait for the next request and read its head. `None`: the connection
+    /// closed, stalled mid-head, or the server is shutting down while it idles.
+    async fn next_head(
+        &self,
+        stream: &mut TcpStream,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Option<NextHead> {
+        // No buffer while the connection idles between requests.
+        tokio::select! {
+            ready = stream.readable() => ready.ok()?,
+            _ = shutdown.wait_for(|stop| *stop) => return None,
+        }
+        let mut bytes = Vec::with_capacity(1024);
+        let read = async {
+            loop {
+                if bytes.len() == bytes.capacity() {
+                    bytes.reserve(bytes.len().min(HEAD_LIMIT));
+                }
+                match stream.try_read_buf(&mut bytes) {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        stream.readable().await.ok()?;
+                        continue;
+                    }
+                    Err(_) => return None,
+                }
+                match parse_request_head(&bytes, HEAD_LIMIT) {
+                    Ok(None) => {}
+                    Ok(Some((head, used))) if used == bytes.len() && is_lean(&head) => {
+                        return Some(NextHead::Lean(head));
+                    }
+                    Ok(Some(_)) | Err(_) => return Some(NextHead::Other(Bytes::from(bytes))),
+                }
+            }
+        };
+        tokio::time::timeout(HEAD_TIMEOUT, read).await.ok()?
+    }
+
+    /// The edge's answer to a subscription, with CORS as on the hyper path.
+    /// `None`: the client left while its long poll was held.
+    async fn lean_reply(&self, request: Request, stream: &TcpStream) -> Option<Reply> {
+        let cors = if request.headers.iter().any(|(name, _)| name == "origin") {
+            match server::cors_headers(&self.app, &request) {
+                Ok(headers) => headers,
+                Err(refusal) => return Some(Reply::Done(*refusal)),
+            }
+        } else {
+            Vec::new()
+        };
+        let app = Arc::clone(&self.app);
+        let subscribed = async move {
+            if let Some(rest) = request.path.strip_prefix("/stream/") {
+                crate::webcam::view(app, &request, rest).await
+            } else {
+                server::subscribe(app, &request).await
+            }
+        };
+        // A long poll may be held for a while: stop holding it if the client
+        // goes away meanwhile.
+        let mut reply = tokio::select! {
+            reply = subscribed => reply,
+            () = client_gone(stream) => return None,
+        };
+        reply.add_headers(&cors);
+        Some(reply)
+    }
+
+    /// Let hyper serve the rest of the connection, starting with `read`.
+    async fn hand_to_hyper(
+        &self,
+        stream: TcpStream,
+        read: Bytes,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let app = Arc::clone(&self.app);
+        let service = service_fn(move |req| {
+            let app = Arc::clone(&app);
+            // Boxed: hyper keeps a finished request future's slot for the
+            // connection's life.
+            async move { Ok::<_, core::convert::Infallible>(Box::pin(server::handle(app, req)).await) }
+        });
+        let io = TokioIo::new(Rewind {
+            read,
+            inner: stream,
+        });
+        let mut connection = pin!(self.hyper.serve_connection(io, service));
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+        connection.as_mut().graceful_shutdown();
+        // A connection error concerns only that client.
+        let _ = connection.await;
+    }
+}
+
+struct LiveGuard<'a>(&'a Front);
+
+impl Drop for LiveGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.all_closed.notify_waiters();
+        }
+    }
+}
+
+enum NextHead {
+    /// A subscription this loop answers itself.
+    Lean(RequestHead),
+    /// Everything read so far, for hyper.
+    Other(Bytes),
+}
+
+/// A plain `GET` of a subscription route, with nothing else to read.
+fn is_lean(head: &RequestHead) -> bool {
+    let path = head.path();
+    head.method == "GET"
+        && (path.starts_with("/sub/") || (path.starts_with("/stream/") && path.ends_with(".mjpg")))
+        && !head.has_body()
+        && head.header("upgrade").is_none()
+        && head.header("expect").is_none()
+}
+
+/// The head as the edge module sees it.
+fn edge_request(head: RequestHead) -> Request {
+    let RequestHead {
+        method,
+        mut target,
+        headers,
+    } = head;
+    let query = target
+        .find('?')
+        .map(|at| {
+            let query = target.get(at + 1..).unwrap_or_default().to_owned();
+            target.truncate(at);
+            query
+        })
+        .unwrap_or_default();
+    Request {
+        method,
+        path: target,
+        query,
+        headers,
+        unix_time: server::unix_now(),
+    }
+}
+
+/// Resolves when the client closed its side (or the socket failed); stays
+/// pending if it sent more bytes instead (a pipelined request, read later).
+async fn client_gone(stream: &TcpStream) {
+    let mut byte = [0u8; 1];
+    let mut peek = ReadBuf::new(&mut byte);
+    match poll_fn(|cx| stream.poll_peek(cx, &mut peek)).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => core::future::pending().await,
+    }
+}
+
+/// The `Date` field's value for now.
+fn date() -> [u8; 29] {
+    http_date(server::unix_now())
+}
+
+/// Write a whole response (its body is in memory) with a `Content-Length`.
+async fn write_whole(
+    stream: &mut TcpStream,
+    response: Response<ReplyBody>,
+    keep_alive: bool,
+) -> io::Result<()> {
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_or_else(|_| Bytes::new(), |all| all.to_bytes());
+    let mut head = Vec::with_capacity(256);
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    let close = [("connection", "close")];
+    let close = close.iter().copied().filter(|_| !keep_alive);
+    write_response_head(
+        &mut head,
+        parts.status.as_u16(),
+        headers.chain(close),
+        BodyLength::Known(body.len() as u64),
+        Some(&date()),
+    );
+    write_all(stream, &[&head, &body]).await
+}
+
+/// Write a stream's head, then its frames as chunks until it ends or the
+/// client leaves.
+async fn write_stream(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    mut body: StreamBody,
+    keep_alive: bool,
+) -> io::Result<()> {
+    let mut head = Vec::with_capacity(512);
+    let headers = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    let close = [("connection", "close")];
+    let close = close.iter().copied().filter(|_| !keep_alive);
+    let dropped = write_response_head(
+        &mut head,
+        status,
+        headers.chain(close),
+        BodyLength::Chunked,
+        Some(&date()),
+    );
+    if dropped > 0 {
+        tracing::warn!(
+            dropped,
+            "the edge module sent headers that are not valid HTTP; dropped"
+        );
+    }
+    let mut head = Some(head);
+    let mut watch_reads = true;
+    loop {
+        let mut frames = Vec::new();
+        let head_due = head.is_some();
+        let gathered = poll_fn(|cx| {
+            gather(
+                cx,
+                &mut body,
+                stream,
+                &mut watch_reads,
+                &mut frames,
+                head_due,
+            )
+        })
+        .await;
+        let ended = match gathered {
+            Gathered::Frames => false,
+            Gathered::End => true,
+            Gathered::ClientGone => return Err(io::ErrorKind::ConnectionAborted.into()),
+        };
+        let sizes: Vec<ChunkHead> = frames
+            .iter()
+            .map(|frame| ChunkHead::new(frame.len()))
+            .collect();
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(frames.len() * 3 + 2);
+        if let Some(head) = &head {
+            parts.push(head);
+        }
+        for (size, frame) in sizes.iter().zip(&frames) {
+            parts.extend([size.as_bytes(), frame.chunk(), CHUNK_END]);
+        }
+        if ended {
+            parts.push(LAST_CHUNK);
+        }
+        write_all(stream, &parts).await?;
+        head = None;
+        if ended {
+            return Ok(());
+        }
+    }
+}
+
+enum Gathered {
+    /// Frames to write.
+    Frames,
+    /// The body ended (after any frames gathered).
+    End,
+    /// The client closed the connection.
+    ClientGone,
+}
+
+/// Take every frame the body has ready (up to a write's worth); pending
+/// only when there is none, no head is due (`head_due`: the response head
+/// goes out at once, with whatever is ready) and the client is still there.
+fn gather(
+    cx: &mut Context<'_>,
+    body: &mut StreamBody,
+    stream: &TcpStream,
+    watch_reads: &mut bool,
+    frames: &mut Vec<Bytes>,
+    head_due: bool,
+) -> Poll<Gathered> {
+    if *watch_reads {
+        let mut byte = [0u8; 1];
+        let mut peek = ReadBuf::new(&mut byte);
+        match stream.poll_peek(cx, &mut peek) {
+            Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(Gathered::ClientGone),
+            // The client sent more (a pipelined request): it waits for the
+            // stream's end; closes now show as write errors.
+            Poll::Ready(Ok(_)) => *watch_reads = false,
+            Poll::Pending => {}
+        }
+    }
+    let mut bytes = 0;
+    loop {
+        match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data()
+                    && !data.is_empty()
+                {
+                    bytes += data.len();
+                    frames.push(data);
+                    if frames.len() >= WRITE_FRAMES || bytes >= WRITE_BYTES {
+                        return Poll::Ready(Gathered::Frames);
+                    }
+                }
+            }
+            Poll::Ready(Some(Err(never))) => match never {},
+            Poll::Ready(None) => return Poll::Ready(Gathered::End),
+            Poll::Pending if frames.is_empty() && !head_due => return Poll::Pending,
+            Poll::Pending => return Poll::Ready(Gathered::Frames),
+        }
+    }
+}
+
+/// Write all of `parts`, gathered (`writev`), however the socket splits it.
+async fn write_all(stream: &mut TcpStream, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| IoSlice::new(part))
+        .collect();
+    let mut rest = slices.as_mut_slice();
+    while !rest.is_empty() {
+        // Linux takes at most 1024 slices per call.
+        let upto = rest.len().min(1024);
+        let written = stream
+            .write_vectored(rest.get(..upto).unwrap_or_default())
+            .await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut rest, written);
+    }
+    Ok(())
+}
+
+/// The socket, with the bytes this loop already read put back in front.
+struct Rewind {
+    read: Bytes,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.read.has_remaining() {
+            let n = this.read.len().min(buf.remaining());
+            buf.put_slice(this.read.get(..n).unwrap_or_default());
+            this.read.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(bytes: &[u8]) -> RequestHead {
+        parse_request_head(bytes, HEAD_LIMIT).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn only_plain_subscription_gets_are_served_lean() {
+        assert!(is_lean(&head(b"GET /sub/chat HTTP/1.1\r\nHost: x\r\n\r\n")));
+        assert!(is_lean(&head(
+            b"GET /stream/cam.mjpg?fps=5 HTTP/1.1\r\n\r\n"
+        )));
+        for other in [
+            &b"HEAD /sub/chat HTTP/1.1\r\n\r\n"[..],
+            b"POST /pub/chat HTTP/1.1\r\nContent-Length: 1\r\n\r\n",
+            b"GET /sub/chat HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+            b"GET /sub/chat HTTP/1.1\r\nUpgrade: h2c\r\n\r\n",
+            b"GET /metrics HTTP/1.1\r\n\r\n",
+            b"GET /stream/cam HTTP/1.1\r\n\r\n",
+        ] {
+            assert!(!is_lean(&head(other)), "{:?}", core::str::from_utf8(other));
+        }
+    }
+
+    #[test]
+    fn the_edge_sees_path_and_query_apart() {
+        let request = edge_request(head(
+            b"GET /sub/a,b?since=1.2&x HTTP/1.1\r\nHost: h\r\n\r\n",
+        ));
+        assert_eq!(request.path, "/sub/a,b");
+        assert_eq!(request.query, "since=1.2&x");
+        assert_eq!(request.headers, vec![("host".to_owned(), "h".to_owned())]);
+        let request = edge_request(head(b"GET /sub/a HTTP/1.1\r\n\r\n"));
+        assert_eq!(
+            (request.path.as_str(), request.query.as_str()),
+            ("/sub/a", "")
+        );
+    }
+}
