@@ -8,15 +8,24 @@
 //! the message's hub-wide publish number; a multi-channel subscription also
 //! keys on its cursor text (subscribers of the same channel list that are
 //! caught up share it).
+//!
+//! Long polls and polls the same way: pollers that were at the same position
+//! get the same reply, so a reply is framed once per distinct (transport,
+//! messages, next cursor), and its head once per distinct subscription; a
+//! hundred long-pollers answered by one publish cost one edge call, not a
+//! hundred (the edge contract says these calls depend only on their
+//! arguments).
 
 use alloc::sync::Arc;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
+use core::hash::Hash;
+
 use pushwire_core::hub::{Delivery, GAP_EVENT};
 
-use crate::edge::{Edge, EdgeError, Message, Transport};
+use crate::edge::{Edge, EdgeError, Message, ResponseHead, Subscription, Transport};
 
 /// How many framed messages a generation of the cache holds.
 const GENERATION: usize = 4096;
@@ -34,18 +43,74 @@ struct Key {
     cursor: Option<Box<str>>,
 }
 
-#[derive(Default)]
-struct Generations {
-    current: HashMap<Key, Option<Bytes>>,
+/// A reply's identity: what `frame-reply` is given.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ReplyKey {
+    transport: Transport,
+    /// The cursor the reply carries.
+    cursor: Box<str>,
+    /// Each message's hub-wide publish number and, for multi-channel
+    /// subscriptions, its cursor text.
+    messages: Box<[(u64, Option<Box<str>>)]>,
+}
+
+/// Two generations of framed results: a lookup in the older one moves the
+/// entry forward; the older one is dropped whole when the newer one fills.
+struct Generations<K, V> {
+    current: HashMap<K, V>,
     /// Framed bytes held by `current`.
     current_bytes: usize,
-    previous: HashMap<Key, Option<Bytes>>,
+    previous: HashMap<K, V>,
+}
+
+impl<K, V> Default for Generations<K, V> {
+    fn default() -> Self {
+        Self {
+            current: HashMap::new(),
+            current_bytes: 0,
+            previous: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Generations<K, V> {
+    /// The value for `key`, made by `make` (and kept, `size` bytes) if
+    /// neither generation has it.
+    fn get_or_try_insert<E>(
+        &mut self,
+        key: K,
+        size: impl Fn(&V) -> usize,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(value) = self.current.get(&key) {
+            return Ok(value.clone());
+        }
+        let value = match self.previous.remove(&key) {
+            Some(value) => value,
+            None => make()?,
+        };
+        if self.current.len() >= GENERATION || self.current_bytes >= GENERATION_BYTES {
+            self.previous = core::mem::take(&mut self.current);
+            self.current_bytes = 0;
+        }
+        self.current_bytes += size(&value);
+        self.current.insert(key, value.clone());
+        Ok(value)
+    }
+}
+
+/// The caches, behind one lock.
+#[derive(Default)]
+struct Caches {
+    frames: Generations<Key, Option<Bytes>>,
+    replies: Generations<ReplyKey, Result<Bytes, String>>,
+    heads: Generations<Subscription, Arc<ResponseHead>>,
 }
 
 /// The edge module plus the shared framing cache and its constant bytes.
 pub struct Framer {
     edge: Arc<Edge>,
-    cache: Mutex<Generations>,
+    cache: Mutex<Caches>,
     heartbeats: HashMap<Transport, Bytes>,
     ends: HashMap<Transport, Bytes>,
 }
@@ -71,7 +136,7 @@ impl Framer {
         }
         Ok(Self {
             edge,
-            cache: Mutex::new(Generations::default()),
+            cache: Mutex::new(Caches::default()),
             heartbeats,
             ends,
         })
@@ -114,21 +179,76 @@ impl Framer {
         };
         // The lock is held across the edge call so that concurrent
         // subscribers of one transport frame a message exactly once.
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(framed) = cache.current.get(&key) {
-            return Ok(framed.clone());
-        }
-        let framed = match cache.previous.remove(&key) {
-            Some(framed) => framed,
-            None => self.frame_now(transport, &message_of(delivery))?,
+        let mut cache = self.lock();
+        cache.frames.get_or_try_insert(
+            key,
+            |framed| framed.as_ref().map_or(0, Bytes::len),
+            || self.frame_now(transport, &message_of(delivery)),
+        )
+    }
+
+    /// The head (status, headers) of a long-poll or poll reply for `sub`:
+    /// asked of the edge once per distinct subscription.
+    ///
+    /// # Errors
+    /// The edge module failed.
+    pub fn reply_head(&self, sub: &Subscription) -> Result<Arc<ResponseHead>, EdgeError> {
+        let mut cache = self.lock();
+        cache.heads.get_or_try_insert(
+            sub.clone(),
+            |head| head.headers.iter().map(|(n, v)| n.len() + v.len()).sum(),
+            || self.edge.open(sub).map(Arc::new),
+        )
+    }
+
+    /// The body of a long-poll or poll reply carrying `items` and `cursor`:
+    /// framed once for every poller that was at the same position.
+    /// `Ok(Err(reason))`: the edge cannot frame it.
+    ///
+    /// # Errors
+    /// The edge module failed.
+    pub fn frame_reply(
+        &self,
+        transport: Transport,
+        cursor: &str,
+        items: &[Delivery],
+        multi_channel: bool,
+    ) -> Result<Result<Bytes, String>, EdgeError> {
+        let frame = || {
+            let messages: Vec<_> = items
+                .iter()
+                .map(message_of)
+                .filter(|m| !m.channel.is_empty())
+                .collect();
+            Ok(self
+                .edge
+                .frame_reply(transport, cursor, &messages)?
+                .map(Bytes::from))
         };
-        if cache.current.len() >= GENERATION || cache.current_bytes >= GENERATION_BYTES {
-            cache.previous = core::mem::take(&mut cache.current);
-            cache.current_bytes = 0;
+        let mut messages = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Delivery::Message { entry, cursor, .. } => messages.push((
+                    entry.global_seq(),
+                    multi_channel.then(|| cursor.to_string().into_boxed_str()),
+                )),
+                // A gap notice is the poller's own: framed on the spot.
+                _ => return frame(),
+            }
         }
-        cache.current_bytes += framed.as_ref().map_or(0, Bytes::len);
-        cache.current.insert(key, framed.clone());
-        Ok(framed)
+        let key = ReplyKey {
+            transport,
+            cursor: cursor.into(),
+            messages: messages.into_boxed_slice(),
+        };
+        let mut cache = self.lock();
+        cache
+            .replies
+            .get_or_try_insert(key, |reply| reply.as_ref().map_or(0, Bytes::len), frame)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Caches> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn frame_now(

@@ -123,7 +123,14 @@ impl Front {
             let reply = Box::pin(self.lean_reply(request, &stream)).await;
             let finished = match reply {
                 None => return,
-                Some(Reply::Done(response)) => write_whole(&mut stream, response, keep_alive).await,
+                Some(Reply::Done(response)) => {
+                    write_response(&mut stream, response, keep_alive).await
+                }
+                Some(Reply::Whole { head, extra, body }) => {
+                    let headers = head.headers.iter().chain(&extra);
+                    let headers = headers.map(|(name, value)| (name.as_str(), value.as_str()));
+                    write_whole(&mut stream, head.status, headers, &body, keep_alive).await
+                }
                 Some(Reply::Stream {
                     status,
                     headers,
@@ -144,36 +151,34 @@ impl Front {
         stream: &mut TcpStream,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Option<NextHead> {
-        // No buffer while the connection idles between requests.
-        tokio::select! {
-            ready = stream.readable() => ready.ok()?,
-            _ = shutdown.wait_for(|stop| *stop) => return None,
-        }
-        let mut bytes = Vec::with_capacity(1024);
-        let read = async {
+        // No buffer and no timer while the connection idles between
+        // requests (readiness may be left over from the last read).
+        let mut bytes = loop {
+            tokio::select! {
+                ready = stream.readable() => ready.ok()?,
+                _ = shutdown.wait_for(|stop| *stop) => return None,
+            }
+            let mut bytes = Vec::with_capacity(1024);
+            // Usually the whole head is there already.
+            match read_head(stream, &mut bytes) {
+                Step::Done(next) => return next,
+                Step::More if bytes.is_empty() => {}
+                Step::More => break bytes,
+            }
+        };
+        // Part of a head: the rest has a deadline.
+        let rest = async {
             loop {
-                if bytes.len() == bytes.capacity() {
-                    bytes.reserve(bytes.len().min(HEAD_LIMIT));
+                tokio::select! {
+                    ready = stream.readable() => ready.ok()?,
+                    _ = shutdown.wait_for(|stop| *stop) => return None,
                 }
-                match stream.try_read_buf(&mut bytes) {
-                    Ok(0) => return None,
-                    Ok(_) => {}
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        stream.readable().await.ok()?;
-                        continue;
-                    }
-                    Err(_) => return None,
-                }
-                match parse_request_head(&bytes, HEAD_LIMIT) {
-                    Ok(None) => {}
-                    Ok(Some((head, used))) if used == bytes.len() && is_lean(&head) => {
-                        return Some(NextHead::Lean(head));
-                    }
-                    Ok(Some(_)) | Err(_) => return Some(NextHead::Other(Bytes::from(bytes))),
+                if let Step::Done(next) = read_head(stream, &mut bytes) {
+                    return next;
                 }
             }
         };
-        tokio::time::timeout(HEAD_TIMEOUT, read).await.ok()?
+        tokio::time::timeout(HEAD_TIMEOUT, rest).await.ok()?
     }
 
     /// The edge's answer to a subscription, with CORS as on the hyper path.
@@ -244,6 +249,36 @@ impl Drop for LiveGuard<'_> {
     }
 }
 
+/// One read towards a request head.
+enum Step {
+    /// Read more when the socket is readable.
+    More,
+    /// The head (or hyper's bytes), or `None`: closed or failed.
+    Done(Option<NextHead>),
+}
+
+/// Read what the socket has and look for a whole head in `bytes`.
+fn read_head(stream: &TcpStream, bytes: &mut Vec<u8>) -> Step {
+    if bytes.len() == bytes.capacity() {
+        bytes.reserve(bytes.len().min(HEAD_LIMIT));
+    }
+    match stream.try_read_buf(bytes) {
+        Ok(0) => return Step::Done(None),
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Step::More,
+        Err(_) => return Step::Done(None),
+    }
+    match parse_request_head(bytes, HEAD_LIMIT) {
+        Ok(None) => Step::More,
+        Ok(Some((head, used))) if used == bytes.len() && is_lean(&head) => {
+            Step::Done(Some(NextHead::Lean(head)))
+        }
+        Ok(Some(_)) | Err(_) => {
+            Step::Done(Some(NextHead::Other(Bytes::from(core::mem::take(bytes)))))
+        }
+    }
+}
+
 enum NextHead {
     /// A subscription this loop answers itself.
     Lean(RequestHead),
@@ -301,8 +336,8 @@ fn date() -> [u8; 29] {
     http_date(server::unix_now())
 }
 
-/// Write a whole response (its body is in memory) with a `Content-Length`.
-async fn write_whole(
+/// Write a hyper response whose body is in memory (a refusal, an error).
+async fn write_response(
     stream: &mut TcpStream,
     response: Response<ReplyBody>,
     keep_alive: bool,
@@ -312,21 +347,38 @@ async fn write_whole(
         .collect()
         .await
         .map_or_else(|_| Bytes::new(), |all| all.to_bytes());
-    let mut head = Vec::with_capacity(256);
     let headers = parts
         .headers
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    write_whole(stream, parts.status.as_u16(), headers, &body, keep_alive).await
+}
+
+/// Write a whole reply with a `Content-Length`.
+async fn write_whole<'a>(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    body: &[u8],
+    keep_alive: bool,
+) -> io::Result<()> {
+    let mut head = Vec::with_capacity(256);
     let close = [("connection", "close")];
     let close = close.iter().copied().filter(|_| !keep_alive);
-    write_response_head(
+    let dropped = write_response_head(
         &mut head,
-        parts.status.as_u16(),
+        status,
         headers.chain(close),
         BodyLength::Known(body.len() as u64),
         Some(&date()),
     );
-    write_all(stream, &[&head, &body]).await
+    if dropped > 0 {
+        tracing::warn!(
+            dropped,
+            "the edge module sent headers that are not valid HTTP; dropped"
+        );
+    }
+    write_all(stream, &[&head, body]).await
 }
 
 /// Write a stream's head, then its frames as chunks until it ends or the

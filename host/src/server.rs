@@ -27,13 +27,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
 use pushwire_core::cursor::Cursor;
-use pushwire_core::hub::{HubError, StartFrom};
+use pushwire_core::hub::{Delivery, HubError, StartFrom};
 use pushwire_core::longpoll::LongPollError;
 use tokio::net::TcpListener;
 
 use crate::body::{ConnectionSlot, Shape, StreamBody};
 use crate::edge::{Edge, Refusal, Request, ResponseHead, Subscription, Transport};
-use crate::fanout::{Framer, message_of};
+use crate::fanout::Framer;
 use crate::hub::SharedHub;
 use crate::metrics::Metrics;
 
@@ -320,6 +320,16 @@ pub(crate) fn unix_now() -> u64 {
 pub(crate) enum Reply {
     /// A whole response.
     Done(Response<ReplyBody>),
+    /// A long-poll or poll reply: the edge's (shared) head, more headers
+    /// (CORS), and the framed body.
+    Whole {
+        /// The edge's head for the subscription.
+        head: Arc<ResponseHead>,
+        /// Headers added here.
+        extra: Vec<(String, String)>,
+        /// The framed reply.
+        body: Bytes,
+    },
     /// A streaming subscription: its head, and the body that reads the hub.
     Stream {
         /// The edge's status.
@@ -336,6 +346,7 @@ impl Reply {
     pub(crate) fn add_headers(&mut self, extra: &[(String, String)]) {
         match self {
             Self::Done(response) => add_headers(response, extra),
+            Self::Whole { extra: mine, .. } => mine.extend_from_slice(extra),
             Self::Stream { headers, .. } => headers.extend_from_slice(extra),
         }
     }
@@ -344,6 +355,11 @@ impl Reply {
     pub(crate) fn into_response(self) -> Response<ReplyBody> {
         match self {
             Self::Done(response) => response,
+            Self::Whole { head, extra, body } => {
+                let mut response = with_head(head.status, &head.headers, full(body));
+                add_headers(&mut response, &extra);
+                response
+            }
             Self::Stream {
                 status,
                 headers,
@@ -383,17 +399,17 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
         return app.no_slot().into();
     };
     if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
-        let head = match app.edge().open(&sub) {
+        let head = match app.framer.reply_head(&sub) {
             Ok(head) => head,
             Err(err) => return edge_failed(&err).into(),
         };
         app.metrics.connection_opened(sub.transport);
-        let response = match sub.transport {
+        let reply = match sub.transport {
             Transport::Longpoll => long_poll(&app, &sub, from, head).await,
             _ => poll(&app, &sub, from, head),
         };
         app.metrics.connection_closed(sub.transport);
-        return response.into();
+        return reply;
     }
     let id = match app.hub.subscribe(&sub.channels, from) {
         Ok(id) => id,
@@ -444,63 +460,58 @@ async fn long_poll(
     app: &App,
     sub: &Subscription,
     from: StartFrom,
-    head: ResponseHead,
-) -> Response<ReplyBody> {
+    head: Arc<ResponseHead>,
+) -> Reply {
     let held = match app.hub.long_poll(&sub.channels, from) {
         Ok(held) => held,
-        Err(LongPollError::Hub(err)) => return hub_refused(&err),
-        Err(err) => return busy(&format!("{err}.")),
+        Err(LongPollError::Hub(err)) => return hub_refused(&err).into(),
+        Err(err) => return busy(&format!("{err}.")).into(),
     };
     let Some(reply) = held.reply().await else {
-        return busy("The server is shutting down; poll again shortly.");
+        return busy("The server is shutting down; poll again shortly.").into();
     };
-    let messages: Vec<_> = reply
-        .items
-        .iter()
-        .map(message_of)
-        .filter(|m| !m.channel.is_empty())
-        .collect();
-    reply_with(
-        app,
-        sub.transport,
-        &reply.cursor.to_string(),
-        &messages,
-        head,
-    )
+    reply_with(app, sub, &reply.cursor.to_string(), &reply.items, head)
 }
 
-fn poll(app: &App, sub: &Subscription, from: StartFrom, head: ResponseHead) -> Response<ReplyBody> {
+fn poll(app: &App, sub: &Subscription, from: StartFrom, head: Arc<ResponseHead>) -> Reply {
     let (batch, cursor) = match app.hub.poll_once(&sub.channels, from, 256) {
         Ok(read) => read,
-        Err(err) => return hub_refused(&err),
+        Err(err) => return hub_refused(&err).into(),
     };
-    let messages: Vec<_> = batch
-        .items
-        .iter()
-        .map(message_of)
-        .filter(|m| !m.channel.is_empty())
-        .collect();
-    reply_with(app, sub.transport, &cursor, &messages, head)
+    reply_with(app, sub, &cursor, &batch.items, head)
 }
 
 fn reply_with(
     app: &App,
-    transport: Transport,
+    sub: &Subscription,
     cursor: &str,
-    messages: &[crate::edge::Message],
-    head: ResponseHead,
-) -> Response<ReplyBody> {
-    match app.edge().frame_reply(transport, cursor, messages) {
+    items: &[Delivery],
+    head: Arc<ResponseHead>,
+) -> Reply {
+    let multi_channel = sub.channels.len() > 1;
+    match app
+        .framer
+        .frame_reply(sub.transport, cursor, items, multi_channel)
+    {
         Ok(Ok(body)) => {
-            app.metrics.delivered(messages.len());
+            let delivered = items
+                .iter()
+                .filter(|item| matches!(item, Delivery::Message { .. } | Delivery::Gap(_)))
+                .count();
+            app.metrics.delivered(delivered);
             app.metrics.bytes_out(body.len());
-            with_head(head.status, &head.headers, full(body))
+            Reply::Whole {
+                head,
+                extra: Vec::new(),
+                body,
+            }
         }
         Ok(Err(reason)) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("The reply cannot be framed: {reason}."),
-        ),
-        Err(err) => edge_failed(&err),
+        )
+        .into(),
+        Err(err) => edge_failed(&err).into(),
     }
 }
 
