@@ -25,7 +25,6 @@ use core::future::poll_fn;
 use core::pin::{Pin, pin};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll};
-use core::time::Duration;
 use std::io::{self, IoSlice};
 
 use bytes::{Buf, Bytes};
@@ -50,8 +49,6 @@ use crate::server::{self, App, Reply, ReplyBody};
 /// The largest request head (hyper's smallest read buffer is the same, so
 /// a larger head gets hyper's 431 either way).
 const HEAD_LIMIT: usize = 8192;
-/// How long a started request head may take to arrive.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most frames gathered into one write.
 const WRITE_FRAMES: usize = 256;
 /// Most bytes gathered into one write.
@@ -178,7 +175,9 @@ impl Front {
                 }
             }
         };
-        tokio::time::timeout(HEAD_TIMEOUT, rest).await.ok()?
+        tokio::time::timeout(self.app.config.head_timeout, rest)
+            .await
+            .ok()?
     }
 
     /// The edge's answer to a subscription, with CORS as on the hyper path.

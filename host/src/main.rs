@@ -172,20 +172,10 @@ fn init_logs(default: &str) {
         .init();
 }
 
-/// One worker thread per core the process may run on; on a single core
-/// (`taskset -c 0`, a one-CPU container) the current-thread scheduler, which
-/// does the same work without cross-thread wakeups and work stealing.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    let cores = std::thread::available_parallelism().map_or(1, core::num::NonZero::get);
-    if cores == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {

@@ -55,6 +55,10 @@ pub struct ServerConfig {
     /// How long a camera upload (`/ingest`) may send nothing before it is
     /// ended with 408. Default 30 s.
     pub upload_idle: Duration,
+    /// How long a request head may take once its first bytes arrived; a
+    /// connection that sends part of a head and stalls is closed. Default
+    /// 30 s.
+    pub head_timeout: Duration,
     /// Run the built-in stock ticker on channel `ticker`
     /// ([`crate::demos::ticker`]). Default `false` here, as the camera.
     pub demo_ticker: bool,
@@ -76,6 +80,7 @@ impl Default for ServerConfig {
             max_message_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(5),
             upload_idle: Duration::from_secs(30),
+            head_timeout: Duration::from_secs(30),
             demo_ticker: false,
             stats_channel: None,
             demo_camera: false,

@@ -273,3 +273,29 @@ async fn shutdown_closes_idle_keep_alive_connections_without_waiting_for_the_gra
     assert!(closes(&mut lean).await);
     assert!(closes(&mut hyper).await);
 }
+
+#[tokio::test]
+async fn a_request_head_that_stalls_halfway_is_closed_at_the_head_deadline() {
+    let server = Server::with(Options {
+        server: ServerConfig {
+            head_timeout: Duration::from_millis(300),
+            ..ServerConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut tcp = connect(&server).await;
+    tcp.write_all(b"GET /sub/slow HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .unwrap();
+    assert!(closes(&mut tcp).await, "a half head is not held forever");
+    // A connection that sends nothing is an idle keep-alive one: no deadline.
+    let mut idle = connect(&server).await;
+    let mut buf = [0u8; 1];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(900), idle.read(&mut buf))
+            .await
+            .is_err(),
+        "an idle connection is left open"
+    );
+}
