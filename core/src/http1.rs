@@ -32,6 +32,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::hub::push_decimal;
+
 /// The bytes after a chunk's data.
 pub const CHUNK_END: &[u8] = b"\r\n";
 /// The last chunk of a chunked body (no trailers).
@@ -328,23 +330,6 @@ pub fn write_response_head<'a>(
     }
     out.extend_from_slice(b"\r\n");
     dropped
-}
-
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(digit) = digits.get_mut(at) {
-            // `n % 10` is below 10.
-            *digit = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(at..).unwrap_or_default());
 }
 
 /// The reason phrase for the statuses the server sends (others get none).

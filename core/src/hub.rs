@@ -1195,7 +1195,8 @@ fn cursor_of(epoch: u64, slots: &[Slot]) -> Cursor {
     Cursor::from_trusted(epoch, slots.iter().map(|slot| slot.position).collect())
 }
 
-fn push_decimal(out: &mut Vec<u8>, mut value: u64) {
+/// Append `value` in decimal.
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut value: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {

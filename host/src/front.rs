@@ -353,6 +353,27 @@ async fn write_response(
     write_whole(stream, parts.status.as_u16(), headers, &body, keep_alive).await
 }
 
+/// A response head with a `Date`, and `Connection: close` unless the
+/// connection is kept.
+fn response_head<'a>(
+    status: u16,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    body: BodyLength,
+    keep_alive: bool,
+) -> Vec<u8> {
+    let mut head = Vec::with_capacity(512);
+    let close = [("connection", "close")];
+    let close = close.iter().copied().filter(|_| !keep_alive);
+    let dropped = write_response_head(&mut head, status, headers.chain(close), body, Some(&date()));
+    if dropped > 0 {
+        tracing::warn!(
+            dropped,
+            "the edge module sent headers that are not valid HTTP; dropped"
+        );
+    }
+    head
+}
+
 /// Write a whole reply with a `Content-Length`.
 async fn write_whole<'a>(
     stream: &mut TcpStream,
@@ -361,22 +382,12 @@ async fn write_whole<'a>(
     body: &[u8],
     keep_alive: bool,
 ) -> io::Result<()> {
-    let mut head = Vec::with_capacity(256);
-    let close = [("connection", "close")];
-    let close = close.iter().copied().filter(|_| !keep_alive);
-    let dropped = write_response_head(
-        &mut head,
+    let head = response_head(
         status,
-        headers.chain(close),
+        headers,
         BodyLength::Known(body.len() as u64),
-        Some(&date()),
+        keep_alive,
     );
-    if dropped > 0 {
-        tracing::warn!(
-            dropped,
-            "the edge module sent headers that are not valid HTTP; dropped"
-        );
-    }
     write_all(stream, &[&head, body]).await
 }
 
@@ -389,25 +400,10 @@ async fn write_stream(
     mut body: StreamBody,
     keep_alive: bool,
 ) -> io::Result<()> {
-    let mut head = Vec::with_capacity(512);
     let headers = headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_str()));
-    let close = [("connection", "close")];
-    let close = close.iter().copied().filter(|_| !keep_alive);
-    let dropped = write_response_head(
-        &mut head,
-        status,
-        headers.chain(close),
-        BodyLength::Chunked,
-        Some(&date()),
-    );
-    if dropped > 0 {
-        tracing::warn!(
-            dropped,
-            "the edge module sent headers that are not valid HTTP; dropped"
-        );
-    }
+    let head = response_head(status, headers, BodyLength::Chunked, keep_alive);
     let mut head = Some(head);
     let mut watch_reads = true;
     loop {
