@@ -10,10 +10,11 @@
 //! caught up share it).
 //!
 //! Long polls and polls the same way: pollers that were at the same position
-//! get the same reply, so a reply is framed once per distinct (transport,
-//! messages, next cursor), and its head once per distinct subscription; a
-//! hundred long-pollers answered by one publish cost one edge call, not a
-//! hundred (the edge contract says these calls depend only on their
+//! send the same request and get the same reply, so a request is routed once
+//! per distinct request, a reply framed once per distinct (transport,
+//! messages, next cursor), and its head made once per distinct subscription;
+//! a hundred long-pollers answered by one publish cost one edge call, not
+//! three hundred (the edge contract says these calls depend only on their
 //! arguments).
 
 use alloc::sync::Arc;
@@ -25,7 +26,9 @@ use core::hash::Hash;
 
 use pushwire_core::hub::{Delivery, GAP_EVENT};
 
-use crate::edge::{Edge, EdgeError, Message, ResponseHead, Subscription, Transport};
+use crate::edge::{
+    Edge, EdgeError, Message, Refusal, Request, ResponseHead, Subscription, Transport,
+};
 
 /// How many framed messages a generation of the cache holds.
 const GENERATION: usize = 4096;
@@ -73,28 +76,40 @@ impl<K, V> Default for Generations<K, V> {
     }
 }
 
-impl<K: Eq + Hash, V: Clone> Generations<K, V> {
-    /// The value for `key`, made by `make` (and kept, `size` bytes) if
-    /// neither generation has it.
-    fn get_or_try_insert<E>(
-        &mut self,
-        key: K,
-        size: impl Fn(&V) -> usize,
-        make: impl FnOnce() -> Result<V, E>,
-    ) -> Result<V, E> {
-        if let Some(value) = self.current.get(&key) {
-            return Ok(value.clone());
+impl<K: Eq + Hash + Clone, V: Clone> Generations<K, V> {
+    /// The value kept for `key` (moved forward from the older generation).
+    fn get(&mut self, key: &K) -> Option<V> {
+        if let Some(value) = self.current.get(key) {
+            return Some(value.clone());
         }
-        let value = match self.previous.remove(&key) {
-            Some(value) => value,
-            None => make()?,
-        };
+        let (key, value) = self.previous.remove_entry(key)?;
+        self.current.insert(key, value.clone());
+        Some(value)
+    }
+
+    /// Keep `value` (`size` bytes) for `key`.
+    fn insert(&mut self, key: K, value: V, size: usize) {
         if self.current.len() >= GENERATION || self.current_bytes >= GENERATION_BYTES {
             self.previous = core::mem::take(&mut self.current);
             self.current_bytes = 0;
         }
-        self.current_bytes += size(&value);
-        self.current.insert(key, value.clone());
+        self.current_bytes += size;
+        self.current.insert(key, value);
+    }
+
+    /// The value for `key`, made by `make` (and kept, `size` bytes) if
+    /// neither generation has it.
+    fn get_or_try_insert<E>(
+        &mut self,
+        key: &K,
+        size: impl Fn(&V) -> usize,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(value) = self.get(key) {
+            return Ok(value);
+        }
+        let value = make()?;
+        self.insert(key.clone(), value.clone(), size(&value));
         Ok(value)
     }
 }
@@ -107,10 +122,16 @@ struct Caches {
     heads: Generations<Subscription, Arc<ResponseHead>>,
 }
 
+/// What `route` answered, by request.
+type Routes = Generations<Request, Result<Subscription, Refusal>>;
+
 /// The edge module plus the shared framing cache and its constant bytes.
 pub struct Framer {
     edge: Arc<Edge>,
     cache: Mutex<Caches>,
+    /// Apart from the framing caches, and not held across the edge call:
+    /// concurrent subscribe requests route in parallel.
+    routes: Mutex<Routes>,
     heartbeats: HashMap<Transport, Bytes>,
     ends: HashMap<Transport, Bytes>,
 }
@@ -137,6 +158,7 @@ impl Framer {
         Ok(Self {
             edge,
             cache: Mutex::new(Caches::default()),
+            routes: Mutex::new(Routes::default()),
             heartbeats,
             ends,
         })
@@ -181,10 +203,33 @@ impl Framer {
         // subscribers of one transport frame a message exactly once.
         let mut cache = self.lock();
         cache.frames.get_or_try_insert(
-            key,
+            &key,
             |framed| framed.as_ref().map_or(0, Bytes::len),
             || self.frame_now(transport, &message_of(delivery)),
         )
+    }
+
+    /// What the edge's `route` answers for `req`: asked once per distinct
+    /// request (every long-poller at one position sends the same one; the
+    /// request's time is part of it, so token lifetimes still count).
+    ///
+    /// # Errors
+    /// The edge module failed.
+    pub fn route(&self, req: &Request) -> Result<Result<Subscription, Refusal>, EdgeError> {
+        let lock = || self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(routed) = lock().get(req) {
+            return Ok(routed);
+        }
+        let routed = self.edge.route(req)?;
+        let size = req.path.len()
+            + req.query.len()
+            + req
+                .headers
+                .iter()
+                .map(|(name, value)| name.len() + value.len())
+                .sum::<usize>();
+        lock().insert(req.clone(), routed.clone(), size);
+        Ok(routed)
     }
 
     /// The head (status, headers) of a long-poll or poll reply for `sub`:
@@ -195,7 +240,7 @@ impl Framer {
     pub fn reply_head(&self, sub: &Subscription) -> Result<Arc<ResponseHead>, EdgeError> {
         let mut cache = self.lock();
         cache.heads.get_or_try_insert(
-            sub.clone(),
+            sub,
             |head| head.headers.iter().map(|(n, v)| n.len() + v.len()).sum(),
             || self.edge.open(sub).map(Arc::new),
         )
@@ -244,7 +289,7 @@ impl Framer {
         let mut cache = self.lock();
         cache
             .replies
-            .get_or_try_insert(key, |reply| reply.as_ref().map_or(0, Bytes::len), frame)
+            .get_or_try_insert(&key, |reply| reply.as_ref().map_or(0, Bytes::len), frame)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Caches> {

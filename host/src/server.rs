@@ -382,7 +382,7 @@ impl From<Response<ReplyBody>> for Reply {
 
 /// Subscribe as the edge decides for `req`.
 pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
-    let sub = match app.edge().route(req) {
+    let sub = match app.framer.route(req) {
         Ok(Ok(sub)) => sub,
         Ok(Err(refusal)) => return refused(&refusal).into(),
         Err(err) => return edge_failed(&err).into(),

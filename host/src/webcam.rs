@@ -287,7 +287,7 @@ pub(crate) fn snapshot(
     sub_req.method = "GET".to_owned();
     sub_req.path = format!("/sub/{raw}");
     sub_req.query = String::new();
-    let channel = match app.edge().route(&sub_req) {
+    let channel = match app.framer.route(&sub_req) {
         Ok(Ok(sub)) => sub.channels.into_iter().next().unwrap_or_default(),
         Ok(Err(refusal)) => return refused(&refusal),
         Err(err) => return edge_failed(&err),
