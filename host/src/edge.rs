@@ -492,6 +492,17 @@ impl Edge {
         }
     }
 
+    /// Whether the epoch clock thread is parked (no guest call for a few
+    /// ticks); always false for [`Edge::native`]. For tests that need the
+    /// idle case.
+    #[doc(hidden)]
+    pub fn epoch_clock_parked(&self) -> bool {
+        match &self.runner {
+            Runner::Wasm(wasm) => wasm.ticker.shared.parked.load(Ordering::SeqCst),
+            Runner::Native(_) => false,
+        }
+    }
+
     /// The names of what the component imports (empty for a valid edge
     /// module, and for [`Edge::native`]).
     pub fn imports(&self) -> Vec<String> {

@@ -183,11 +183,13 @@ fn many_threads_share_one_edge_and_a_full_pool_waits_instead_of_failing() {
 #[test]
 fn a_looping_call_after_an_idle_spell_still_stops_at_its_deadline() {
     let edge = Edge::from_bytes(MISBEHAVING_EDGE, config(true)).unwrap();
-    // Give the epoch thread time to park (it does after four idle ticks).
-    // Kept on purpose: whether it parked is private to the edge, and the
-    // assertions below hold either way; the wait only makes the idle case
-    // the likely one.
-    std::thread::sleep(Duration::from_millis(200));
+    // The epoch thread parks after four idle ticks: the looping call below
+    // must wake it, or it would never reach its deadline.
+    let bound = Instant::now() + Duration::from_secs(10);
+    while !edge.epoch_clock_parked() {
+        assert!(Instant::now() < bound, "the epoch thread never parked");
+        std::thread::yield_now();
+    }
     assert!(matches!(
         edge.route(&get("/sub/loop")),
         Err(EdgeError::Timeout(_))
