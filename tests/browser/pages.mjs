@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [origin, driveFile, paramsJson = "{}", timeoutMs = "30000"] = process.argv.slice(2);
 const params = JSON.parse(paramsJson);
@@ -34,14 +34,7 @@ setTimeout(() => finish(2, { ok: false, error: `page scenario timed out after ${
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   // A laptop-sized window at scale 1: screenshots stay small and readable.
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1 });
   const page = await context.newPage();

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [origin, scenarioFile, paramsJson = "{}", timeoutMs = "30000"] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,14 +28,7 @@ function finish(code, report) {
 setTimeout(() => finish(2, { ok: false, error: `scenario timed out after ${timeoutMs} ms` }), Number(timeoutMs)).unref();
 
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   page.on("console", (message) => logs.push(`${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => logs.push(`pageerror: ${error.message}`));
