@@ -42,6 +42,8 @@ struct Inner {
     waiting: HashMap<RequestId, oneshot::Sender<LongPollReply>>,
     /// Streaming subscribers parked until the hub names them ready.
     wakers: HashMap<SubscriberId, Waker>,
+    /// When the timer task wakes next (`None`: it is about to look).
+    armed: Option<Timestamp>,
     shutting_down: bool,
 }
 
@@ -66,6 +68,7 @@ impl SharedHub {
                 next_request: 0,
                 waiting: HashMap::new(),
                 wakers: HashMap::new(),
+                armed: None,
                 shutting_down: false,
             }),
             origin: Instant::now(),
@@ -98,8 +101,11 @@ impl SharedHub {
         let mut inner = self.lock();
         let published = inner.hub.publish(channel, event, data, now)?;
         inner.wake_ready(now);
+        let earlier = inner.deadline_moved_earlier();
         drop(inner);
-        self.timer.notify_one();
+        if earlier {
+            self.timer.notify_one();
+        }
         Ok(published)
     }
 
@@ -181,8 +187,11 @@ impl SharedHub {
             return Err(err);
         }
         inner.send_replies();
+        let earlier = inner.deadline_moved_earlier();
         drop(inner);
-        self.timer.notify_one();
+        if earlier {
+            self.timer.notify_one();
+        }
         Ok(HeldPoll {
             hub: self,
             request,
@@ -276,26 +285,26 @@ impl SharedHub {
     /// until the process ends.
     pub async fn run_timers(self: Arc<Self>) {
         loop {
-            let next = {
-                let inner = self.lock();
-                [inner.hub.poll_timeout(), inner.polls.poll_timeout()]
-                    .into_iter()
-                    .flatten()
-                    .min()
-            };
             let now = self.now();
-            // Re-check at least every second: a deadline may appear without a notify.
-            let wait = next
-                .map_or(Duration::from_secs(1), |at| {
-                    at.saturating_duration_since(now)
-                })
-                .min(Duration::from_secs(1));
+            let wait = {
+                let mut inner = self.lock();
+                // Re-check at least every second: a deadline may appear without a notify.
+                let wait = inner
+                    .next_deadline()
+                    .map_or(Duration::from_secs(1), |at| {
+                        at.saturating_duration_since(now)
+                    })
+                    .min(Duration::from_secs(1));
+                inner.armed = Some(now.saturating_add(wait));
+                wait
+            };
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = self.timer.notified() => continue,
             }
             let now = self.now();
             let mut inner = self.lock();
+            inner.armed = None;
             let Inner { hub, polls, .. } = &mut *inner;
             hub.handle_timeout(now);
             polls.handle_timeout(hub, now);
@@ -305,6 +314,25 @@ impl SharedHub {
 }
 
 impl Inner {
+    /// The machines' earliest deadline.
+    fn next_deadline(&self) -> Option<Timestamp> {
+        [self.hub.poll_timeout(), self.polls.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether the timer task must look again: a deadline is now earlier
+    /// than the one it sleeps until (a new poll's is usually later, so a
+    /// thousand polls do not wake it a thousand times).
+    fn deadline_moved_earlier(&self) -> bool {
+        match (self.next_deadline(), self.armed) {
+            (Some(next), Some(armed)) => next < armed,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
     /// Hand every subscriber the hub names ready to its poll or its waker.
     fn wake_ready(&mut self, now: Timestamp) {
         while let Some(id) = self.hub.poll_ready() {
