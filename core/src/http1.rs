@@ -143,7 +143,7 @@ pub fn parse_request_head(
     bytes: &[u8],
     limit: usize,
 ) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let Some(end) = head_end(bytes) else {
+    let Some(end) = head_len(bytes) else {
         return if bytes.len() >= limit {
             Err(HeadError::TooLarge)
         } else {
@@ -180,8 +180,11 @@ pub fn parse_request_head(
     )))
 }
 
-/// The end of the head (after its empty line), if it is all in `bytes`.
-fn head_end(bytes: &[u8]) -> Option<usize> {
+/// The length of the request head at the start of `bytes` (through its
+/// empty line), if all of it is there: what [`parse_request_head`] reports
+/// as used when it accepts the head. Lets a caller recognise bytes it has
+/// parsed before without parsing them again.
+pub fn head_len(bytes: &[u8]) -> Option<usize> {
     let mut at = 0;
     // Empty lines before the request line are not the head's end.
     while let Some(rest) = bytes.get(at..) {
@@ -499,6 +502,15 @@ mod tests {
         }
         let (head, used) = parse(bytes).unwrap().unwrap();
         assert_eq!((head.target.as_str(), used), ("/", bytes.len()));
+    }
+
+    #[test]
+    fn head_len_is_what_an_accepted_parse_uses() {
+        let pipelined = b"\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        let (_, used) = parse(pipelined).unwrap().unwrap();
+        assert_eq!(head_len(pipelined), Some(used));
+        assert_eq!(head_len(b"GET /a HTTP/1.1\r\nHost: x\r\n"), None);
+        assert_eq!(head_len(b"\r\n\r\n"), None);
     }
 
     #[test]

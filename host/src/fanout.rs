@@ -18,11 +18,12 @@
 //! arguments).
 
 use alloc::sync::Arc;
+use core::borrow::Borrow;
+use core::hash::Hash;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
-use core::hash::Hash;
 
 use pushwire_core::hub::{Delivery, GAP_EVENT};
 
@@ -57,9 +58,10 @@ struct ReplyKey {
     messages: Box<[(u64, Option<Box<str>>)]>,
 }
 
-/// Two generations of framed results: a lookup in the older one moves the
-/// entry forward; the older one is dropped whole when the newer one fills.
-struct Generations<K, V> {
+/// Two generations of results: a lookup in the older one moves the entry
+/// forward; the older one is dropped whole when the newer one fills (with
+/// 4096 entries or 1 MiB).
+pub(crate) struct Generations<K, V> {
     current: HashMap<K, V>,
     /// Framed bytes held by `current`.
     current_bytes: usize,
@@ -78,7 +80,11 @@ impl<K, V> Default for Generations<K, V> {
 
 impl<K: Eq + Hash + Clone, V: Clone> Generations<K, V> {
     /// The value kept for `key` (moved forward from the older generation).
-    fn get(&mut self, key: &K) -> Option<V> {
+    pub(crate) fn get<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         if let Some(value) = self.current.get(key) {
             return Some(value.clone());
         }
@@ -88,7 +94,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Generations<K, V> {
     }
 
     /// Keep `value` (`size` bytes) for `key`.
-    fn insert(&mut self, key: K, value: V, size: usize) {
+    pub(crate) fn insert(&mut self, key: K, value: V, size: usize) {
         if self.current.len() >= GENERATION || self.current_bytes >= GENERATION_BYTES {
             self.previous = core::mem::take(&mut self.current);
             self.current_bytes = 0;
@@ -122,8 +128,11 @@ struct Caches {
     heads: Generations<Subscription, Arc<ResponseHead>>,
 }
 
+/// What `route` answered for a request: shared by every identical request.
+pub type Routed = Arc<Result<Subscription, Refusal>>;
+
 /// What `route` answered, by request.
-type Routes = Generations<Request, Result<Subscription, Refusal>>;
+type Routes = Generations<Request, Routed>;
 
 /// The edge module plus the shared framing cache and its constant bytes.
 pub struct Framer {
@@ -215,12 +224,12 @@ impl Framer {
     ///
     /// # Errors
     /// The edge module failed.
-    pub fn route(&self, req: &Request) -> Result<Result<Subscription, Refusal>, EdgeError> {
+    pub fn route(&self, req: &Request) -> Result<Routed, EdgeError> {
         let lock = || self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(routed) = lock().get(req) {
             return Ok(routed);
         }
-        let routed = self.edge.route(req)?;
+        let routed = Arc::new(self.edge.route(req)?);
         let size = req.path.len()
             + req.query.len()
             + req
@@ -228,7 +237,7 @@ impl Framer {
                 .iter()
                 .map(|(name, value)| name.len() + value.len())
                 .sum::<usize>();
-        lock().insert(req.clone(), routed.clone(), size);
+        lock().insert(req.clone(), Arc::clone(&routed), size);
         Ok(routed)
     }
 

@@ -21,11 +21,13 @@
 //! unless the client asked to close it.
 
 use alloc::sync::Arc;
+use core::cell::Cell;
 use core::future::poll_fn;
 use core::pin::{Pin, pin};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll};
 use std::io::{self, IoSlice};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use bytes::{Buf, Bytes};
 use http_body_util::BodyExt;
@@ -35,15 +37,16 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use pushwire_core::http1::{
-    BodyLength, CHUNK_END, ChunkHead, LAST_CHUNK, RequestHead, http_date, parse_request_head,
-    write_response_head,
+    BodyLength, CHUNK_END, ChunkHead, LAST_CHUNK, RequestHead, head_len, http_date,
+    parse_request_head, write_response_head,
 };
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, watch};
 
 use crate::body::StreamBody;
-use crate::edge::Request;
+use crate::edge::{EdgeError, Request};
+use crate::fanout::{Framer, Generations, Routed};
 use crate::server::{self, App, Reply, ReplyBody};
 
 /// The largest request head (hyper's smallest read buffer is the same, so
@@ -62,6 +65,8 @@ pub(crate) struct Front {
     shutdown: watch::Sender<bool>,
     live: AtomicUsize,
     all_closed: Notify,
+    /// Request heads already understood.
+    heads: KnownHeads,
 }
 
 impl Front {
@@ -76,6 +81,7 @@ impl Front {
             shutdown: watch::Sender::new(false),
             live: AtomicUsize::new(0),
             all_closed: Notify::new(),
+            heads: KnownHeads::default(),
         }
     }
 
@@ -107,17 +113,15 @@ impl Front {
             let Some(read) = self.next_head(&mut stream, &mut shutdown).await else {
                 return;
             };
-            let (head, bytes) = match read {
-                NextHead::Lean(head) => (head, Bytes::new()),
+            let lean = match read {
+                NextHead::Lean(lean) => lean,
                 NextHead::Other(bytes) => {
                     Box::pin(self.hand_to_hyper(stream, bytes, shutdown)).await;
                     return;
                 }
             };
-            drop(bytes);
-            let keep_alive = !head.connection_has("close");
-            let request = edge_request(head);
-            let reply = Box::pin(self.lean_reply(request, &stream)).await;
+            let keep_alive = lean.keep_alive;
+            let reply = Box::pin(self.lean_reply(&lean, &stream)).await;
             let finished = match reply {
                 None => return,
                 Some(Reply::Done(response)) => {
@@ -152,12 +156,13 @@ impl Front {
         // requests (readiness may be left over from the last read).
         let mut bytes = loop {
             tokio::select! {
+                biased;
                 ready = stream.readable() => ready.ok()?,
                 _ = shutdown.wait_for(|stop| *stop) => return None,
             }
             let mut bytes = Vec::with_capacity(1024);
             // Usually the whole head is there already.
-            match read_head(stream, &mut bytes) {
+            match self.read_head(stream, &mut bytes) {
                 Step::Done(next) => return next,
                 Step::More if bytes.is_empty() => {}
                 Step::More => break bytes,
@@ -167,10 +172,11 @@ impl Front {
         let rest = async {
             loop {
                 tokio::select! {
+                    biased;
                     ready = stream.readable() => ready.ok()?,
                     _ = shutdown.wait_for(|stop| *stop) => return None,
                 }
-                if let Step::Done(next) = read_head(stream, &mut bytes) {
+                if let Step::Done(next) = self.read_head(stream, &mut bytes) {
                     return next;
                 }
             }
@@ -180,11 +186,60 @@ impl Front {
             .ok()?
     }
 
+    /// Read what the socket has and look for a whole head in `bytes`.
+    fn read_head(&self, stream: &TcpStream, bytes: &mut Vec<u8>) -> Step {
+        if bytes.len() == bytes.capacity() {
+            bytes.reserve(bytes.len().min(HEAD_LIMIT));
+        }
+        let room = bytes.capacity() - bytes.len();
+        let mut read = 0;
+        // A read shorter than the room emptied the socket: tell tokio so (a
+        // `WouldBlock` from `try_io` forgets the readiness this read used, and
+        // only that), and the next wait — for the next request, or for a held
+        // poll's client leaving — sleeps without first reading `EAGAIN`.
+        let result = stream.try_io(Interest::READABLE, || {
+            read = stream.try_read_buf(bytes)?;
+            if read > 0 && read < room {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) if read == 0 => return Step::Done(None),
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock && read > 0 => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Step::More,
+            Err(_) => return Step::Done(None),
+        }
+        let now = server::unix_now();
+        if head_len(bytes) == Some(bytes.len())
+            && let Some(known) = self.heads.get(bytes, now)
+        {
+            return Step::Done(Some(NextHead::Lean(known)));
+        }
+        match parse_request_head(bytes, HEAD_LIMIT) {
+            Ok(None) => Step::More,
+            Ok(Some((head, used))) if used == bytes.len() && is_lean(&head) => {
+                let lean = Arc::new(LeanRequest {
+                    keep_alive: !head.connection_has("close"),
+                    request: edge_request(head, now),
+                    routed: OnceLock::new(),
+                });
+                self.heads.remember(bytes, &lean);
+                Step::Done(Some(NextHead::Lean(lean)))
+            }
+            Ok(Some(_)) | Err(_) => {
+                Step::Done(Some(NextHead::Other(Bytes::from(core::mem::take(bytes)))))
+            }
+        }
+    }
+
     /// The edge's answer to a subscription, with CORS as on the hyper path.
     /// `None`: the client left while its long poll was held.
-    async fn lean_reply(&self, request: Request, stream: &TcpStream) -> Option<Reply> {
+    async fn lean_reply(&self, lean: &LeanRequest, stream: &TcpStream) -> Option<Reply> {
+        let request = &lean.request;
         let cors = if request.headers.iter().any(|(name, _)| name == "origin") {
-            match server::cors_headers(&self.app, &request) {
+            match server::cors_headers(&self.app, request) {
                 Ok(headers) => headers,
                 Err(refusal) => return Some(Reply::Done(*refusal)),
             }
@@ -194,14 +249,16 @@ impl Front {
         let app = Arc::clone(&self.app);
         let subscribed = async move {
             if let Some(rest) = request.path.strip_prefix("/stream/") {
-                crate::webcam::view(app, &request, rest).await
+                crate::webcam::view(app, request, rest).await
             } else {
-                server::subscribe(app, &request).await
+                let routed = lean.route(&app.framer);
+                server::subscribe_routed(app, routed).await
             }
         };
         // A long poll may be held for a while: stop holding it if the client
         // goes away meanwhile.
         let mut reply = tokio::select! {
+            biased;
             reply = subscribed => reply,
             () = client_gone(stream) => return None,
         };
@@ -256,31 +313,63 @@ enum Step {
     Done(Option<NextHead>),
 }
 
-/// Read what the socket has and look for a whole head in `bytes`.
-fn read_head(stream: &TcpStream, bytes: &mut Vec<u8>) -> Step {
-    if bytes.len() == bytes.capacity() {
-        bytes.reserve(bytes.len().min(HEAD_LIMIT));
+/// Request heads already understood, by their bytes: long-pollers at one
+/// position send byte-identical heads, so one is parsed (and routed) for all.
+#[derive(Default)]
+struct KnownHeads(Mutex<Generations<Box<[u8]>, Arc<LeanRequest>>>);
+
+impl KnownHeads {
+    /// The request sent as `bytes` in second `now`, if a connection sent the
+    /// same bytes then.
+    fn get(&self, bytes: &[u8], now: u64) -> Option<Arc<LeanRequest>> {
+        let known = self.lock().get(bytes)?;
+        // The edge sees the request's time (token lifetimes): a new second is a new request.
+        (known.request.unix_time == now).then_some(known)
     }
-    match stream.try_read_buf(bytes) {
-        Ok(0) => return Step::Done(None),
-        Ok(_) => {}
-        Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Step::More,
-        Err(_) => return Step::Done(None),
+
+    /// Remember what `bytes` meant, for the next connection that sends them.
+    fn remember(&self, bytes: &[u8], lean: &Arc<LeanRequest>) {
+        let request = &lean.request;
+        let size = bytes.len()
+            + request.path.len()
+            + request.query.len()
+            + request
+                .headers
+                .iter()
+                .map(|(name, value)| name.len() + value.len())
+                .sum::<usize>();
+        self.lock().insert(bytes.into(), Arc::clone(lean), size);
     }
-    match parse_request_head(bytes, HEAD_LIMIT) {
-        Ok(None) => Step::More,
-        Ok(Some((head, used))) if used == bytes.len() && is_lean(&head) => {
-            Step::Done(Some(NextHead::Lean(head)))
+
+    fn lock(&self) -> MutexGuard<'_, Generations<Box<[u8]>, Arc<LeanRequest>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A request this loop answers itself, as the edge sees it.
+struct LeanRequest {
+    request: Request,
+    /// The client did not ask to close the connection after the reply.
+    keep_alive: bool,
+    /// What the edge's `route` answered, once asked.
+    routed: OnceLock<Routed>,
+}
+
+impl LeanRequest {
+    /// The edge's `route` for this request, asked once for every connection
+    /// that sends it (through the framer's cache of routes).
+    fn route(&self, framer: &Framer) -> Result<Routed, EdgeError> {
+        if let Some(routed) = self.routed.get() {
+            return Ok(Arc::clone(routed));
         }
-        Ok(Some(_)) | Err(_) => {
-            Step::Done(Some(NextHead::Other(Bytes::from(core::mem::take(bytes)))))
-        }
+        let routed = framer.route(&self.request)?;
+        Ok(Arc::clone(self.routed.get_or_init(|| routed)))
     }
 }
 
 enum NextHead {
     /// A subscription this loop answers itself.
-    Lean(RequestHead),
+    Lean(Arc<LeanRequest>),
     /// Everything read so far, for hyper.
     Other(Bytes),
 }
@@ -295,8 +384,8 @@ fn is_lean(head: &RequestHead) -> bool {
         && head.header("expect").is_none()
 }
 
-/// The head as the edge module sees it.
-fn edge_request(head: RequestHead) -> Request {
+/// The head as the edge module sees it, sent at `unix_time`.
+fn edge_request(head: RequestHead, unix_time: u64) -> Request {
     let RequestHead {
         method,
         mut target,
@@ -315,7 +404,7 @@ fn edge_request(head: RequestHead) -> Request {
         path: target,
         query,
         headers,
-        unix_time: server::unix_now(),
+        unix_time,
     }
 }
 
@@ -330,9 +419,20 @@ async fn client_gone(stream: &TcpStream) {
     }
 }
 
-/// The `Date` field's value for now.
+/// The `Date` field's value for now (formatted once a second per thread).
 fn date() -> [u8; 29] {
-    http_date(server::unix_now())
+    thread_local! {
+        static LAST: Cell<(u64, [u8; 29])> = const { Cell::new((u64::MAX, [0; 29])) };
+    }
+    let now = server::unix_now();
+    LAST.with(|last| match last.get() {
+        (at, text) if at == now => text,
+        _ => {
+            let text = http_date(now);
+            last.set((now, text));
+            text
+        }
+    })
 }
 
 /// Write a hyper response whose body is in memory (a refusal, an error).
@@ -388,7 +488,7 @@ async fn write_whole<'a>(
         BodyLength::Known(body.len() as u64),
         keep_alive,
     );
-    write_all(stream, &[&head, body]).await
+    write_all(stream, &mut [IoSlice::new(&head), IoSlice::new(body)]).await
 }
 
 /// Write a stream's head, then its frames as chunks until it ends or the
@@ -429,17 +529,17 @@ async fn write_stream(
             .iter()
             .map(|frame| ChunkHead::new(frame.len()))
             .collect();
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(frames.len() * 3 + 2);
+        let mut parts = Vec::with_capacity(frames.len() * 3 + 2);
         if let Some(head) = &head {
-            parts.push(head);
+            parts.push(IoSlice::new(head));
         }
         for (size, frame) in sizes.iter().zip(&frames) {
-            parts.extend([size.as_bytes(), frame.chunk(), CHUNK_END]);
+            parts.extend([size.as_bytes(), frame.chunk(), CHUNK_END].map(IoSlice::new));
         }
         if ended {
-            parts.push(LAST_CHUNK);
+            parts.push(IoSlice::new(LAST_CHUNK));
         }
-        write_all(stream, &parts).await?;
+        write_all(stream, &mut parts).await?;
         head = None;
         if ended {
             return Ok(());
@@ -501,13 +601,10 @@ fn gather(
 }
 
 /// Write all of `parts`, gathered (`writev`), however the socket splits it.
-async fn write_all(stream: &mut TcpStream, parts: &[&[u8]]) -> io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = parts
-        .iter()
-        .filter(|part| !part.is_empty())
-        .map(|part| IoSlice::new(part))
-        .collect();
-    let mut rest = slices.as_mut_slice();
+async fn write_all(stream: &mut TcpStream, parts: &mut [IoSlice<'_>]) -> io::Result<()> {
+    let mut rest = parts;
+    // Empty parts are skipped: a write of nothing would look like `WriteZero`.
+    IoSlice::advance_slices(&mut rest, 0);
     while !rest.is_empty() {
         // Linux takes at most 1024 slices per call.
         let upto = rest.len().min(1024);
@@ -602,14 +699,37 @@ mod tests {
     }
 
     #[test]
+    fn a_known_head_is_the_same_request_only_within_its_second() {
+        let bytes = b"GET /sub/a?since=1.2 HTTP/1.1\r\nHost: h\r\n\r\n";
+        let known = KnownHeads::default();
+        assert!(known.get(bytes, 100).is_none());
+        let lean = Arc::new(LeanRequest {
+            request: edge_request(head(bytes), 100),
+            keep_alive: true,
+            routed: OnceLock::new(),
+        });
+        known.remember(bytes, &lean);
+        let again = known
+            .get(bytes, 100)
+            .expect("the same bytes in the same second");
+        assert!(Arc::ptr_eq(&again, &lean));
+        // A second later the edge must see the new time: not the same request.
+        assert!(known.get(bytes, 101).is_none());
+        // Other bytes (here one more header) are another request.
+        let other = b"GET /sub/a?since=1.2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+        assert!(known.get(other, 100).is_none());
+    }
+
+    #[test]
     fn the_edge_sees_path_and_query_apart() {
-        let request = edge_request(head(
-            b"GET /sub/a,b?since=1.2&x HTTP/1.1\r\nHost: h\r\n\r\n",
-        ));
+        let request = edge_request(
+            head(b"GET /sub/a,b?since=1.2&x HTTP/1.1\r\nHost: h\r\n\r\n"),
+            7,
+        );
         assert_eq!(request.path, "/sub/a,b");
         assert_eq!(request.query, "since=1.2&x");
         assert_eq!(request.headers, vec![("host".to_owned(), "h".to_owned())]);
-        let request = edge_request(head(b"GET /sub/a HTTP/1.1\r\n\r\n"));
+        let request = edge_request(head(b"GET /sub/a HTTP/1.1\r\n\r\n"), 7);
         assert_eq!(
             (request.path.as_str(), request.query.as_str()),
             ("/sub/a", "")

@@ -32,8 +32,8 @@ use pushwire_core::longpoll::LongPollError;
 use tokio::net::TcpListener;
 
 use crate::body::{ConnectionSlot, Shape, StreamBody};
-use crate::edge::{Edge, Refusal, Request, ResponseHead, Subscription, Transport};
-use crate::fanout::Framer;
+use crate::edge::{Edge, EdgeError, Refusal, Request, ResponseHead, Subscription, Transport};
+use crate::fanout::{Framer, Routed};
 use crate::hub::SharedHub;
 use crate::metrics::Metrics;
 
@@ -382,10 +382,19 @@ impl From<Response<ReplyBody>> for Reply {
 
 /// Subscribe as the edge decides for `req`.
 pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
-    let sub = match app.framer.route(req) {
-        Ok(Ok(sub)) => sub,
-        Ok(Err(refusal)) => return refused(&refusal).into(),
+    let routed = app.framer.route(req);
+    subscribe_routed(app, routed).await
+}
+
+/// Subscribe as the edge's `route` answered (`routed`) for a request.
+pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeError>) -> Reply {
+    let routed = match routed {
+        Ok(routed) => routed,
         Err(err) => return edge_failed(&err).into(),
+    };
+    let sub = match &*routed {
+        Ok(sub) => sub,
+        Err(refusal) => return refused(refusal).into(),
     };
     let from = match &sub.cursor {
         Some(given) => match Cursor::parse(given) {
@@ -404,14 +413,14 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
         return app.no_slot().into();
     };
     if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
-        let head = match app.framer.reply_head(&sub) {
+        let head = match app.framer.reply_head(sub) {
             Ok(head) => head,
             Err(err) => return edge_failed(&err).into(),
         };
         app.metrics.connection_opened(sub.transport);
         let reply = match sub.transport {
-            Transport::Longpoll => long_poll(&app, &sub, from, head).await,
-            _ => poll(&app, &sub, from, head),
+            Transport::Longpoll => long_poll(&app, sub, from, head).await,
+            _ => poll(&app, sub, from, head),
         };
         app.metrics.connection_closed(sub.transport);
         return reply;
@@ -423,7 +432,7 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
     // The stream opens at the subscriber's actual position, so the edge can
     // announce it (an SSE `id:`): a client that reconnects before its first
     // message resumes there instead of losing what was published meanwhile.
-    let mut sub = sub;
+    let mut sub = sub.clone();
     sub.cursor = app.hub.cursor(id).map(|cursor| cursor.to_string());
     let head = match app.edge().open(&sub) {
         Ok(head) => head,
@@ -649,7 +658,7 @@ pub(crate) fn refused(refusal: &Refusal) -> Response<ReplyBody> {
     response
 }
 
-pub(crate) fn edge_failed(err: &crate::edge::EdgeError) -> Response<ReplyBody> {
+pub(crate) fn edge_failed(err: &EdgeError) -> Response<ReplyBody> {
     tracing::error!("edge module call failed: {err}");
     text(
         StatusCode::INTERNAL_SERVER_ERROR,

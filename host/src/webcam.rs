@@ -287,10 +287,10 @@ pub(crate) fn snapshot(
     sub_req.method = "GET".to_owned();
     sub_req.path = format!("/sub/{raw}");
     sub_req.query = String::new();
-    let channel = match app.framer.route(&sub_req) {
-        Ok(Ok(sub)) => sub.channels.into_iter().next().unwrap_or_default(),
-        Ok(Err(refusal)) => return refused(&refusal),
-        Err(err) => return edge_failed(&err),
+    let channel = match app.framer.route(&sub_req).as_deref() {
+        Ok(Ok(sub)) => sub.channels.first().cloned().unwrap_or_default(),
+        Ok(Err(refusal)) => return refused(refusal),
+        Err(err) => return edge_failed(err),
     };
     let newest = app.hub.newest(&channel);
     // JPEG's start-of-image marker: a text message is not a snapshot.

@@ -1,5 +1,5 @@
 use pushwire_core::http1::{
-    BodyLength, ChunkHead, HeadError, RequestHead, http_date, parse_request_head, reason,
+    BodyLength, ChunkHead, HeadError, RequestHead, head_len, http_date, parse_request_head, reason,
     write_response_head,
 };
 
@@ -18,7 +18,8 @@ type Parsed = Result<Option<(RequestHead, usize)>, HeadError>;
 ///   `TooLarge` from exactly `limit` bytes on, any other error at most at
 ///   `limit`; `Ok(None)` for the whole input only while it is shorter than
 ///   `limit`;
-/// - `0 < used <= data.len()` and `used <= limit`;
+/// - `0 < used <= data.len()` and `used <= limit`, and `head_len` finds
+///   the same end (the front recognises known heads by it);
 /// - a parsed head written back as `method target HTTP/1.1` and
 ///   `name: value` lines parses to an equal head, using all those bytes;
 /// - `write_response_head` appends (keeps what the buffer held), writes the
@@ -73,6 +74,7 @@ fn check_prefixes(data: &[u8], limit: usize) -> Parsed {
         Ok(Some((_, used))) => {
             assert_eq!(decided, Some(*used), "a head is decided at its end");
             assert!(0 < *used && *used <= data.len() && *used <= limit);
+            assert_eq!(head_len(data), Some(*used), "head_len disagrees");
         }
         Err(HeadError::TooLarge) => assert_eq!(decided, Some(limit)),
         Err(_) => assert!(decided.is_some_and(|at| at <= limit)),
