@@ -206,7 +206,7 @@ wait_port $GRIP_PORT
 if [ "$QUICK" = 1 ]; then
     FAN_N=100 FAN_M=50 PACED_N=100 PACED_M=40 IDLE_N=1000 LP_N=20 LP_M=30 MP_N=20 MP_M=60
 else
-    FAN_N=1000 FAN_M=200 PACED_N=1000 PACED_M=200 IDLE_N=10000 LP_N=100 LP_M=100 MP_N=100 MP_M=150
+    FAN_N=1000 FAN_M=200 PACED_N=1000 PACED_M=200 IDLE_N=10000 LP_N=100 LP_M=300 MP_N=100 MP_M=150
 fi
 
 pushpin_body='{"items":[{"channel":"{channel}","formats":{"http-stream":{"content":"data: {payload}\n\n"},"http-response":{"body":"{payload}"}}}]}'
