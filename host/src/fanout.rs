@@ -230,14 +230,7 @@ impl Framer {
             return Ok(routed);
         }
         let routed = Arc::new(self.edge.route(req)?);
-        let size = req.path.len()
-            + req.query.len()
-            + req
-                .headers
-                .iter()
-                .map(|(name, value)| name.len() + value.len())
-                .sum::<usize>();
-        lock().insert(req.clone(), Arc::clone(&routed), size);
+        lock().insert(req.clone(), Arc::clone(&routed), request_bytes(req));
         Ok(routed)
     }
 
@@ -323,6 +316,18 @@ impl Framer {
             }
         })
     }
+}
+
+/// The bytes a kept request holds (its path, query and header fields), for
+/// the caches' size bound.
+pub(crate) fn request_bytes(req: &Request) -> usize {
+    req.path.len()
+        + req.query.len()
+        + req
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum::<usize>()
 }
 
 /// The edge's view of a delivery (a gap becomes a `gap` event).

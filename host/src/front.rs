@@ -46,7 +46,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::body::StreamBody;
 use crate::edge::{EdgeError, Request};
-use crate::fanout::{Framer, Generations, Routed};
+use crate::fanout::{Framer, Generations, Routed, request_bytes};
 use crate::server::{self, App, Reply, ReplyBody};
 
 /// The largest request head (hyper's smallest read buffer is the same, so
@@ -329,15 +329,7 @@ impl KnownHeads {
 
     /// Remember what `bytes` meant, for the next connection that sends them.
     fn remember(&self, bytes: &[u8], lean: &Arc<LeanRequest>) {
-        let request = &lean.request;
-        let size = bytes.len()
-            + request.path.len()
-            + request.query.len()
-            + request
-                .headers
-                .iter()
-                .map(|(name, value)| name.len() + value.len())
-                .sum::<usize>();
+        let size = bytes.len() + request_bytes(&lean.request);
         self.lock().insert(bytes.into(), Arc::clone(lean), size);
     }
 
