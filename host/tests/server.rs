@@ -93,14 +93,9 @@ async fn every_transport_delivers_in_order() {
         );
         drop(stream);
         // The server notices the closed connection and unsubscribes.
-        let deadline = tokio::time::Instant::now() + support::LIMIT;
-        while server.app.hub.subscriber_count() > 0 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{transport} subscriber never left"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        server
+            .wait_for_no_subscribers(&format!("{transport} subscriber never left"))
+            .await;
     }
 }
 

@@ -159,6 +159,16 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
+
+    /// Wait (bounded) until no subscription is left; `what` names the one
+    /// that should have gone when it did not.
+    pub async fn wait_for_no_subscribers(&self, what: &str) {
+        let deadline = tokio::time::Instant::now() + LIMIT;
+        while self.app.hub.subscriber_count() > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 impl Drop for Server {
