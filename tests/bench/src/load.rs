@@ -17,10 +17,12 @@ use hyper_util::rt::TokioIo;
 use pushwire_core::multipart::{MultipartEvent, MultipartParser, MultipartParserConfig};
 use pushwire_core::ndjson::{NdjsonParser, NdjsonParserConfig};
 use pushwire_core::sse::{SseEvent, SseParser, SseParserConfig};
-use tokio::net::TcpSocket;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
 use crate::stats::{self, MARKER_LEN, percentile, read_marker, scan_markers, write_marker};
+use crate::wire;
 
 /// How subscribers read the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -245,12 +247,20 @@ fn parse_headers(lines: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Open a connection from loopback source address number `index`.
+/// Open a hyper client connection from loopback source address number `index`.
 async fn connect(
     ctx: &Ctx,
     server: SocketAddr,
     index: usize,
 ) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = open_socket(ctx, server, index).await?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Open a socket from loopback source address number `index`.
+async fn open_socket(ctx: &Ctx, server: SocketAddr, index: usize) -> anyhow::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
     if server.ip().is_loopback() && ctx.args.source_addrs > 1 {
         let last = 1 + u8::try_from(index % usize::from(ctx.args.source_addrs)).unwrap_or(0);
@@ -262,9 +272,7 @@ async fn connect(
     }
     let stream = socket.connect(server).await?;
     stream.set_nodelay(true)?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    Ok(sender)
+    Ok(stream)
 }
 
 fn request(
@@ -391,32 +399,47 @@ impl Decoder {
 }
 
 /// A streaming subscriber: one request, then read until it has every message
-/// or the run stops.
+/// or the run stops. On a plain socket (see [`wire`]), one read per wake.
 async fn stream_subscriber(
     ctx: Arc<Ctx>,
     index: usize,
     headers: Arc<Vec<(String, String)>>,
 ) -> Tally {
     let mut tally = Tally::new(ctx.args.messages, index < ctx.args.slow);
+    // One read takes what one wake found: a whole webcam frame, or a
+    // backlog of small messages (only the pages touched are resident).
+    let read_bytes = if ctx.args.transport == TransportKind::Multipart {
+        64 * 1024
+    } else {
+        16 * 1024
+    };
+    let mut buffer = vec![0u8; read_bytes];
     let permit = ctx.connecting.acquire().await;
     let opened = async {
-        let mut sender = connect(&ctx, ctx.server, index).await?;
-        let req = request(
-            "GET",
-            &ctx.sub_uri,
-            &path_and_query(&ctx.sub_uri),
-            &headers,
-            Bytes::new(),
-        )?;
-        let response = sender.send_request(req).await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "subscribe answered {}",
-            response.status()
-        );
-        Ok::<_, anyhow::Error>((sender, response))
+        let mut stream = open_socket(&ctx, ctx.server, index).await?;
+        let host = ctx.sub_uri.authority().map_or("localhost", |a| a.as_str());
+        let request = wire::get_request(host, &path_and_query(&ctx.sub_uri), &headers);
+        stream.write_all(&request).await?;
+        let mut filled = 0;
+        loop {
+            if let Some((head, used)) =
+                wire::parse_response_head(buffer.get(..filled).unwrap_or_default())?
+            {
+                anyhow::ensure!(
+                    (200..300).contains(&head.status),
+                    "subscribe answered {}",
+                    head.status
+                );
+                return Ok::<_, anyhow::Error>((stream, head, used, filled));
+            }
+            let read = stream
+                .read(buffer.get_mut(filled..).unwrap_or_default())
+                .await?;
+            anyhow::ensure!(read > 0, "the server closed before a response head");
+            filled += read;
+        }
     };
-    let (sender, response) = match opened.await {
+    let (mut stream, head, used, filled) = match opened.await {
         Ok(opened) => opened,
         Err(err) => {
             if ctx.failed.fetch_add(1, Ordering::Relaxed) < 3 {
@@ -427,30 +450,35 @@ async fn stream_subscriber(
     };
     drop(permit);
     ctx.connected.fetch_add(1, Ordering::Relaxed);
-    let content_type = response
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let mut decoder = Decoder::new(ctx.args.transport, &content_type);
-    let mut body = response.into_body();
+    let mut decoder = Decoder::new(ctx.args.transport, &head.content_type);
+    let mut unframer = wire::Unframer::new(&head.framing);
     let mut stop = ctx.stop.subscribe();
     let slow = index < ctx.args.slow;
-    while !tally.complete() && !*stop.borrow_and_update() {
-        let frame = tokio::select! {
-            frame = body.frame() => frame,
-            _ = stop.changed() => break,
-        };
-        let Some(Ok(frame)) = frame else { break };
-        if let Ok(data) = frame.into_data() {
-            decoder.push(&data, |seq, sent| tally.record(&ctx, seq, sent));
+    let mut fresh = used..filled;
+    loop {
+        let bytes = buffer.get(fresh.clone()).unwrap_or_default();
+        let unframed = unframer.push(bytes, |data| {
+            decoder.push(data, |seq, sent| tally.record(&ctx, seq, sent));
+        });
+        if let Err(err) = unframed {
+            eprintln!("subscriber {index}: the stream's framing broke, dropping it: {err:#}");
+            break;
         }
-        if slow {
+        if unframer.done() || tally.complete() || *stop.borrow_and_update() {
+            break;
+        }
+        if slow && !fresh.is_empty() {
             tokio::time::sleep(Duration::from_millis(ctx.args.slow_delay_ms)).await;
         }
+        let read = tokio::select! {
+            read = stream.read(&mut buffer) => read,
+            _ = stop.changed() => break,
+        };
+        match read {
+            Ok(read) if read > 0 => fresh = 0..read,
+            _ => break,
+        }
     }
-    drop(sender);
     tally
 }
 

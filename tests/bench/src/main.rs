@@ -23,6 +23,7 @@ extern crate alloc;
 mod grip;
 mod load;
 mod stats;
+mod wire;
 
 use clap::{Parser, Subcommand};
 
