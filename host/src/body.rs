@@ -28,7 +28,7 @@ use pushwire_core::hub::{Delivery, SubscriberId};
 use tokio::time::{Instant, Sleep};
 
 use crate::edge::Transport;
-use crate::hub::Read;
+use crate::hub::{Parked, Read};
 use crate::server::App;
 
 /// How many log entries one read takes.
@@ -77,6 +77,8 @@ pub struct Shape {
 pub struct StreamBody {
     app: Arc<App>,
     id: SubscriberId,
+    /// Whether (and since when) the hub holds this body's waker.
+    parked: Parked,
     transport: Transport,
     multi_channel: bool,
     pending: VecDeque<Bytes>,
@@ -115,6 +117,7 @@ impl StreamBody {
         Self {
             app,
             id,
+            parked: Parked::default(),
             transport,
             multi_channel,
             pending,
@@ -152,7 +155,10 @@ impl StreamBody {
             }
             self.paced = None;
         }
-        let read = self.app.hub.read(self.id, BATCH, cx.waker());
+        let read = self
+            .app
+            .hub
+            .read(self.id, BATCH, cx.waker(), &mut self.parked);
         let batch = match read {
             Ok(Read::Batch(batch)) => batch,
             Ok(Read::Parked) => return false,

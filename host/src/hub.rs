@@ -7,6 +7,7 @@
 //! and wakes whoever they name.
 
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::Waker;
 use core::time::Duration;
 use std::collections::HashMap;
@@ -32,6 +33,9 @@ pub struct SharedHub {
     origin: Instant,
     /// Wakes the timer task when a new deadline may be earlier.
     timer: Notify,
+    /// Bumped (under the lock) before parked streaming subscribers are
+    /// woken: a subscriber that parked at the current value has nothing new.
+    wakes: AtomicU64,
 }
 
 struct Inner {
@@ -46,6 +50,12 @@ struct Inner {
     armed: Option<Timestamp>,
     shutting_down: bool,
 }
+
+/// Whether a streaming subscriber's waker is parked in the hub, and since
+/// which wake and with which waker (see [`SharedHub::read`]); one per
+/// subscriber, `default` at first.
+#[derive(Debug, Default)]
+pub struct Parked(Option<(u64, Waker)>);
 
 /// What a streaming subscriber's read found.
 pub enum Read {
@@ -73,6 +83,7 @@ impl SharedHub {
             }),
             origin: Instant::now(),
             timer: Notify::new(),
+            wakes: AtomicU64::new(0),
         }
     }
 
@@ -100,6 +111,7 @@ impl SharedHub {
         let now = self.now();
         let mut inner = self.lock();
         let published = inner.hub.publish(channel, event, data, now)?;
+        self.wakes.fetch_add(1, Ordering::Release);
         inner.wake_ready(now);
         let earlier = inner.deadline_moved_earlier();
         drop(inner);
@@ -124,6 +136,12 @@ impl SharedHub {
 
     /// Read what `id` gets now, or park `waker` until it has something.
     ///
+    /// A read that takes everything `id` has parks `waker` too, in the same
+    /// lock, and `parked` remembers when: until the hub wakes anyone again,
+    /// the next read answers [`Read::Parked`] without taking the lock (a
+    /// stream asks again after every write, and a fan-out is a thousand of
+    /// those).
+    ///
     /// # Errors
     /// [`HubError::UnknownSubscriber`] once the hub has dropped it.
     pub fn read(
@@ -131,17 +149,30 @@ impl SharedHub {
         id: SubscriberId,
         max_batch: usize,
         waker: &Waker,
+        parked: &mut Parked,
     ) -> Result<Read, HubError> {
+        if let Some((since, parked_waker)) = &parked.0
+            && *since == self.wakes.load(Ordering::Acquire)
+            && parked_waker.will_wake(waker)
+        {
+            return Ok(Read::Parked);
+        }
+        parked.0 = None;
         let mut inner = self.lock();
         if inner.shutting_down {
             return Ok(Read::ShuttingDown);
         }
         let batch = inner.hub.read(id, max_batch)?;
-        if batch.items.is_empty() && batch.skipped == 0 {
+        let empty = batch.items.is_empty() && batch.skipped == 0;
+        if empty || !batch.more {
             inner.wakers.insert(id, waker.clone());
-            return Ok(Read::Parked);
+            parked.0 = Some((self.wakes.load(Ordering::Acquire), waker.clone()));
         }
-        Ok(Read::Batch(batch))
+        Ok(if empty {
+            Read::Parked
+        } else {
+            Read::Batch(batch)
+        })
     }
 
     /// Where subscriber `id` stands now.
@@ -271,6 +302,7 @@ impl SharedHub {
     pub fn shut_down(&self) {
         let mut inner = self.lock();
         inner.shutting_down = true;
+        self.wakes.fetch_add(1, Ordering::Release);
         for (_, waker) in inner.wakers.drain() {
             waker.wake();
         }
@@ -382,5 +414,99 @@ impl Drop for HeldPoll<'_> {
             let Inner { hub, polls, .. } = &mut *inner;
             polls.handle_cancel(hub, self.request);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::task::Wake;
+    use core::sync::atomic::AtomicUsize;
+
+    use pushwire_core::hub::DEFAULT_EVENT;
+
+    use super::*;
+
+    /// A waker that counts its wakes.
+    struct Counted(AtomicUsize);
+
+    impl Wake for Counted {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn messages(read: Read) -> usize {
+        match read {
+            Read::Batch(batch) => batch.items.len(),
+            Read::Parked => 0,
+            Read::ShuttingDown => usize::MAX,
+        }
+    }
+
+    #[test]
+    fn a_read_that_takes_everything_parks_until_the_next_wake() {
+        let hub = SharedHub::new(HubConfig::default(), LongPollConfig::default(), 7);
+        let id = hub
+            .subscribe(&["news".to_owned()], StartFrom::Newest)
+            .unwrap();
+        let wakes = Arc::new(Counted(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&wakes));
+        let mut parked = Parked::default();
+        let mut read = |max| messages(hub.read(id, max, &waker, &mut parked).unwrap());
+        let publish = |n: usize| {
+            for _ in 0..n {
+                hub.publish("news", DEFAULT_EVENT, b"x".to_vec()).unwrap();
+            }
+        };
+
+        publish(1);
+        assert_eq!(read(64), 1, "the message, and the waker parked with it");
+        assert_eq!(read(64), 0, "parked: nothing new");
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+        publish(1);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the publish woke it");
+        assert_eq!(read(64), 1);
+
+        // A batch cut at its limit leaves the rest to read: not parked.
+        publish(3);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+        assert_eq!(read(2), 2);
+        assert_eq!(read(2), 1);
+        assert_eq!(read(2), 0);
+
+        // A publish on another channel wakes no one here, but the next read
+        // looks again (and finds nothing).
+        hub.publish("other", DEFAULT_EVENT, b"y".to_vec()).unwrap();
+        assert_eq!(read(64), 0);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+
+        // Shutting down wakes the parked reader, and its read says so.
+        hub.shut_down();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 3);
+        assert_eq!(read(64), usize::MAX);
+    }
+
+    #[test]
+    fn a_parked_read_with_another_waker_parks_that_one() {
+        let hub = SharedHub::new(HubConfig::default(), LongPollConfig::default(), 7);
+        let id = hub
+            .subscribe(&["news".to_owned()], StartFrom::Newest)
+            .unwrap();
+        let first = Arc::new(Counted(AtomicUsize::new(0)));
+        let second = Arc::new(Counted(AtomicUsize::new(0)));
+        let mut parked = Parked::default();
+        let first_waker = Waker::from(Arc::clone(&first));
+        let second_waker = Waker::from(Arc::clone(&second));
+        assert!(matches!(
+            hub.read(id, 64, &first_waker, &mut parked),
+            Ok(Read::Parked)
+        ));
+        assert!(matches!(
+            hub.read(id, 64, &second_waker, &mut parked),
+            Ok(Read::Parked)
+        ));
+        hub.publish("news", DEFAULT_EVENT, b"x".to_vec()).unwrap();
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
     }
 }
