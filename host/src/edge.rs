@@ -777,12 +777,13 @@ impl Wasm {
 /// Bumps the engine's epoch every tick (and counts the ticks) while guest
 /// code may run; stops and joins on drop.
 ///
-/// An idle server has nothing to time: after a whole tick in which no call
-/// ran or started, the thread parks, and the next call wakes it (a deadline
-/// is counted from the epoch at the call's start, so a parked clock shortens
-/// no call). Calls come in bursts (a publish and the replies it frames), so
-/// the thread sleeps between them instead of waking the core 200 times a
-/// second; a steady stream of calls keeps it ticking, without a wake per call.
+/// An idle server has nothing to time: at a tick when no call runs, the
+/// thread parks, and the next call wakes it (a deadline is counted from the
+/// epoch at the call's start, so a parked clock shortens no call). Calls come
+/// in bursts (a publish, the replies it frames, the polls that follow), each
+/// a few microseconds, so a burst costs one wake and one tick; a steady
+/// stream of calls costs about one wake per tick either way (a tick that
+/// ends the park, or the tick itself).
 struct Ticker {
     shared: Arc<TickerShared>,
     thread: Option<JoinHandle<()>>,
@@ -794,8 +795,6 @@ struct TickerShared {
     ticks: AtomicU64,
     /// Calls (and waits for an instance) in progress.
     running: AtomicU64,
-    /// Calls started so far.
-    started: AtomicU64,
     /// The thread is parked, or about to: a new call must unpark it.
     parked: AtomicBool,
 }
@@ -816,15 +815,12 @@ impl Ticker {
         let thread = std::thread::Builder::new()
             .name("pushwire-epoch".into())
             .spawn(move || {
-                let mut seen = state.started.load(Ordering::SeqCst);
                 while !state.stop.load(Ordering::SeqCst) {
                     // The epoch clock itself: guest deadlines are counted in ticks.
                     std::thread::sleep(tick);
                     engine.increment_epoch();
                     state.ticks.fetch_add(1, Ordering::SeqCst);
-                    let started = state.started.load(Ordering::SeqCst);
-                    if state.running.load(Ordering::SeqCst) > 0 || started != seen {
-                        seen = started;
+                    if state.running.load(Ordering::SeqCst) > 0 {
                         continue;
                     }
                     // Announce the park before the last look at `running`: a
@@ -837,7 +833,6 @@ impl Ticker {
                         std::thread::park();
                     }
                     state.parked.store(false, Ordering::SeqCst);
-                    seen = state.started.load(Ordering::SeqCst);
                 }
             })?;
         Ok(Self {
@@ -849,7 +844,6 @@ impl Ticker {
     /// Mark a call as running until the guard drops, waking the clock if it sleeps.
     fn run(&self) -> Running<'_> {
         self.shared.running.fetch_add(1, Ordering::SeqCst);
-        self.shared.started.fetch_add(1, Ordering::SeqCst);
         if self.shared.parked.load(Ordering::SeqCst) {
             self.unpark();
         }
