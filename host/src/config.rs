@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub stats_channel: Option<String>,
     /// Seconds a camera upload may send nothing before it is ended.
     pub upload_idle_secs: Option<u64>,
+    /// Seconds a request head may take once its first bytes arrived.
+    pub head_timeout_secs: Option<u64>,
     /// A static bearer token that may publish and subscribe to everything.
     pub auth_token: Option<String>,
     /// The HS256 key of JSON Web Tokens naming channels in their claims.

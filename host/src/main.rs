@@ -87,6 +87,10 @@ struct ServeArgs {
     /// ended with 408 [default: 30].
     #[arg(long, env = "PUSHWIRE_UPLOAD_IDLE_SECS", value_name = "SECONDS")]
     upload_idle: Option<u64>,
+    /// Seconds a request head may take once its first bytes arrived; a
+    /// connection that stalls mid-head is closed [default: 30].
+    #[arg(long, env = "PUSHWIRE_HEAD_TIMEOUT_SECS", value_name = "SECONDS")]
+    head_timeout: Option<u64>,
     /// Run the built-in demo camera on channel `demo-cam` (watch it at
     /// /stream/demo-cam.mjpg); `false` turns it off [default: true].
     #[arg(long, env = "PUSHWIRE_DEMO_CAMERA", action = clap::ArgAction::Set, value_name = "true|false")]
@@ -253,6 +257,10 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
             .upload_idle
             .or(file.upload_idle_secs)
             .map_or(defaults.upload_idle, Duration::from_secs),
+        head_timeout: args
+            .head_timeout
+            .or(file.head_timeout_secs)
+            .map_or(defaults.head_timeout, Duration::from_secs),
         demo_camera: args.demo_camera.or(file.demo_camera).unwrap_or(true),
         demo_ticker: args.demo_ticker.or(file.demo_ticker).unwrap_or(true),
         stats_channel: Some(

@@ -860,6 +860,31 @@ mod binary {
         let _ = std::fs::remove_file(config);
     }
 
+    #[tokio::test]
+    async fn serve_closes_a_connection_whose_head_stalls_past_head_timeout() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--demo-camera", "false"])
+            .env("PUSHWIRE_HEAD_TIMEOUT_SECS", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (addr, stderr, _) = listening(&mut child).await;
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        socket
+            .write_all(b"GET /sub/stalled HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
+        // The default is 30 s, past this bound: a close within it is the setting's.
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(support::LIMIT, socket.read_to_end(&mut rest)).await;
+        assert!(
+            matches!(read, Ok(Ok(0))),
+            "the half head was not closed: {read:?}"
+        );
+        stop(child, stderr).await;
+    }
+
     #[test]
     fn serve_refuses_a_config_file_with_a_typo_and_says_where() {
         let config = write_config("typo", "heartbeat_sec = 5\n");
