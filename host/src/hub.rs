@@ -435,6 +435,20 @@ mod tests {
         }
     }
 
+    fn counted() -> (Arc<Counted>, Waker) {
+        let count = Arc::new(Counted(AtomicUsize::new(0)));
+        (Arc::clone(&count), Waker::from(count))
+    }
+
+    /// A hub with one streaming subscriber, of channel `news`.
+    fn hub_with_one_stream() -> (SharedHub, SubscriberId) {
+        let hub = SharedHub::new(HubConfig::default(), LongPollConfig::default(), 7);
+        let id = hub
+            .subscribe(&["news".to_owned()], StartFrom::Newest)
+            .unwrap();
+        (hub, id)
+    }
+
     fn messages(read: Read) -> usize {
         match read {
             Read::Batch(batch) => batch.items.len(),
@@ -445,12 +459,8 @@ mod tests {
 
     #[test]
     fn a_read_that_takes_everything_parks_until_the_next_wake() {
-        let hub = SharedHub::new(HubConfig::default(), LongPollConfig::default(), 7);
-        let id = hub
-            .subscribe(&["news".to_owned()], StartFrom::Newest)
-            .unwrap();
-        let wakes = Arc::new(Counted(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&wakes));
+        let (hub, id) = hub_with_one_stream();
+        let (wakes, waker) = counted();
         let mut parked = Parked::default();
         let mut read = |max| messages(hub.read(id, max, &waker, &mut parked).unwrap());
         let publish = |n: usize| {
@@ -488,15 +498,10 @@ mod tests {
 
     #[test]
     fn a_parked_read_with_another_waker_parks_that_one() {
-        let hub = SharedHub::new(HubConfig::default(), LongPollConfig::default(), 7);
-        let id = hub
-            .subscribe(&["news".to_owned()], StartFrom::Newest)
-            .unwrap();
-        let first = Arc::new(Counted(AtomicUsize::new(0)));
-        let second = Arc::new(Counted(AtomicUsize::new(0)));
+        let (hub, id) = hub_with_one_stream();
+        let (first, first_waker) = counted();
+        let (second, second_waker) = counted();
         let mut parked = Parked::default();
-        let first_waker = Waker::from(Arc::clone(&first));
-        let second_waker = Waker::from(Arc::clone(&second));
         assert!(matches!(
             hub.read(id, 64, &first_waker, &mut parked),
             Ok(Read::Parked)

@@ -151,14 +151,9 @@ impl Unframer {
         while !bytes.is_empty() {
             match &mut self.state {
                 State::Size(line) => {
-                    let Some(end) = bytes.iter().position(|&b| b == b'\n') else {
-                        line.extend_from_slice(bytes);
-                        anyhow::ensure!(line.len() <= MAX_SIZE_LINE, "chunk-size line too long");
+                    if !take_line(line, &mut bytes, MAX_SIZE_LINE)? {
                         return Ok(());
-                    };
-                    line.extend_from_slice(bytes.get(..end).unwrap_or_default());
-                    bytes = bytes.get(end + 1..).unwrap_or_default();
-                    anyhow::ensure!(line.len() <= MAX_SIZE_LINE, "chunk-size line too long");
+                    }
                     let size = chunk_size(line)?;
                     self.state = if size == 0 {
                         State::Trailers(Vec::new())
@@ -167,14 +162,7 @@ impl Unframer {
                     };
                 }
                 State::Data(left) => {
-                    let take = usize::try_from(*left)
-                        .unwrap_or(usize::MAX)
-                        .min(bytes.len());
-                    let (data, rest) = bytes.split_at(take);
-                    payload(data);
-                    bytes = rest;
-                    *left -= take as u64;
-                    if *left == 0 {
+                    if pass(left, &mut bytes, &mut payload) {
                         self.state = State::DataEnd(2);
                     }
                 }
@@ -192,13 +180,9 @@ impl Unframer {
                     }
                 }
                 State::Trailers(line) => {
-                    let Some(end) = bytes.iter().position(|&b| b == b'\n') else {
-                        line.extend_from_slice(bytes);
-                        anyhow::ensure!(line.len() <= MAX_HEAD_BYTES, "trailer line too long");
+                    if !take_line(line, &mut bytes, MAX_HEAD_BYTES)? {
                         return Ok(());
-                    };
-                    line.extend_from_slice(bytes.get(..end).unwrap_or_default());
-                    bytes = bytes.get(end + 1..).unwrap_or_default();
+                    }
                     if line.as_slice() == b"\r" || line.is_empty() {
                         self.state = State::Done;
                     } else {
@@ -206,14 +190,7 @@ impl Unframer {
                     }
                 }
                 State::Length(left) => {
-                    let take = usize::try_from(*left)
-                        .unwrap_or(usize::MAX)
-                        .min(bytes.len());
-                    let (data, rest) = bytes.split_at(take);
-                    payload(data);
-                    bytes = rest;
-                    *left -= take as u64;
-                    if *left == 0 {
+                    if pass(left, &mut bytes, &mut payload) {
                         self.state = State::Done;
                     }
                 }
@@ -226,6 +203,34 @@ impl Unframer {
         }
         Ok(())
     }
+}
+
+/// Move `bytes` up to a line's end into `line` (without the LF): true once
+/// the line is whole; an error past `max` bytes.
+fn take_line(line: &mut Vec<u8>, bytes: &mut &[u8], max: usize) -> anyhow::Result<bool> {
+    let end = bytes.iter().position(|&b| b == b'\n');
+    let upto = end.unwrap_or(bytes.len());
+    line.extend_from_slice(bytes.get(..upto).unwrap_or_default());
+    *bytes = bytes
+        .get(end.map_or(upto, |end| end + 1)..)
+        .unwrap_or_default();
+    anyhow::ensure!(
+        line.len() <= max,
+        "a line of the body's framing is over {max} bytes"
+    );
+    Ok(end.is_some())
+}
+
+/// Hand up to `left` bytes of `bytes` to `payload`: true once `left` is 0.
+fn pass(left: &mut u64, bytes: &mut &[u8], payload: &mut impl FnMut(&[u8])) -> bool {
+    let take = usize::try_from(*left)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let (data, rest) = bytes.split_at(take);
+    payload(data);
+    *bytes = rest;
+    *left -= take as u64;
+    *left == 0
 }
 
 /// The size of a chunk-size line (without its LF): hex digits, then
