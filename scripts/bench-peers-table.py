@@ -89,7 +89,8 @@ lines = [
     "## Side by side with nchan and Pushpin",
     "",
     f"`scripts/bench-peers.sh` ({date.today().isoformat()}): {reps} repetitions of each "
-    "scenario, medians; every server restarted before every run, pinned to core 0 "
+    "scenario, medians; every server restarted before every run (the order of the servers "
+    "rotates from one repetition to the next), pinned to core 0 "
     "(`taskset -c 0`), the load generator (`pushwire-bench`) on core 1. "
     "Server CPU is user + system time of the whole process tree (nginx master + worker; "
     "Pushpin's runner, condure, proxy and handler) from `/proc/<pid>/stat`; memory is VmRSS. "

@@ -262,6 +262,17 @@ scenario_targets() {
     esac
 }
 
+# The targets in the order repetition `rep` runs them: each repetition starts
+# one further along, so no server always runs right after the same other one
+# (whatever a server leaves behind, sockets closing or a busy core, falls on
+# each in turn).
+rotated() { # rep target...
+    local rep=$1
+    shift
+    local targets=("$@") by=$(((rep - 1) % $#))
+    echo "${targets[@]:by}" "${targets[@]:0:by}"
+}
+
 results=$work/results.jsonl
 : >"$results"
 load_start=$(uptime)
@@ -269,7 +280,7 @@ say "load before: $load_start"
 for scenario in $SCENARIOS; do
     read -r transport options <<<"$(scenario_args "$scenario")"
     for rep in $(seq "$REPS"); do
-        for target in $(scenario_targets "$scenario"); do
+        for target in $(rotated "$rep" $(scenario_targets "$scenario")); do
             [[ " $TARGETS " == *" $target "* ]] || continue
             channel_prefix=bench
             [ "$transport" = multipart ] && channel_prefix=cam
