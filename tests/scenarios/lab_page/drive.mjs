@@ -3,6 +3,9 @@
 // published meanwhile; "Flood" past the replay log, then restore, shows a gap.
 export default async function (t) {
   await t.open("/lab.html");
+  // The page makes its buttons once the SDK is ready (after the header that
+  // `open` waits for).
+  await t.until(() => document.querySelector("#transports button"), "the transport buttons");
   const buttons = await t.texts("#transports button");
   const badge = (name) => t.until((name) => {
     const [transport, state] = document.querySelectorAll("#status .badge");
