@@ -451,7 +451,7 @@ async fn stream_subscriber(
     drop(permit);
     ctx.connected.fetch_add(1, Ordering::Relaxed);
     let mut decoder = Decoder::new(ctx.args.transport, &head.content_type);
-    let mut unframer = wire::Unframer::new(&head.framing);
+    let mut unframer = wire::Unframer::new(head.framing);
     let mut stop = ctx.stop.subscribe();
     let slow = index < ctx.args.slow;
     let mut fresh = used..filled;

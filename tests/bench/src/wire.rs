@@ -10,6 +10,7 @@
 //! parses in place: 2.9 µs (1,000 subscribers, 20 msgs/s).
 
 use anyhow::Context as _;
+use pushwire_core::http1::BodyLength;
 
 /// The most header lines and bytes a response head may have.
 const MAX_HEADERS: usize = 64;
@@ -39,15 +40,8 @@ pub(crate) fn get_request(
 pub(crate) struct ResponseHead {
     pub(crate) status: u16,
     pub(crate) content_type: String,
-    pub(crate) framing: Framing,
-}
-
-/// How the body's end is marked.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Framing {
-    Chunked,
-    Length(u64),
-    UntilClose,
+    /// How the body's end is marked; `None`: by the close.
+    pub(crate) framing: Option<BodyLength>,
 }
 
 /// Parse a response head at the start of `bytes`: `Ok(None)` until it is
@@ -70,7 +64,7 @@ pub(crate) fn parse_response_head(bytes: &[u8]) -> anyhow::Result<Option<(Respon
     };
     let status = response.code.context("response without a status")?;
     let mut content_type = String::new();
-    let mut framing = Framing::UntilClose;
+    let mut framing = None;
     for header in response.headers.iter() {
         let value = core::str::from_utf8(header.value)
             .unwrap_or_default()
@@ -83,14 +77,15 @@ pub(crate) fn parse_response_head(bytes: &[u8]) -> anyhow::Result<Option<(Respon
                 .next()
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
             {
-                framing = Framing::Chunked;
+                framing = Some(BodyLength::Chunked);
             }
-        } else if header.name.eq_ignore_ascii_case("content-length") && framing != Framing::Chunked
+        } else if header.name.eq_ignore_ascii_case("content-length")
+            && framing != Some(BodyLength::Chunked)
         {
             let length = value
                 .parse()
                 .with_context(|| format!("content-length {value:?} is not a number"))?;
-            framing = Framing::Length(length);
+            framing = Some(BodyLength::Known(length));
         }
     }
     Ok(Some((
@@ -127,12 +122,12 @@ enum State {
 }
 
 impl Unframer {
-    pub(crate) fn new(framing: &Framing) -> Self {
+    pub(crate) fn new(framing: Option<BodyLength>) -> Self {
         let state = match framing {
-            Framing::Chunked => State::Size(Vec::new()),
-            Framing::Length(0) => State::Done,
-            Framing::Length(length) => State::Length(*length),
-            Framing::UntilClose => State::UntilClose,
+            Some(BodyLength::Chunked) => State::Size(Vec::new()),
+            Some(BodyLength::Known(0)) => State::Done,
+            Some(BodyLength::Known(length)) => State::Length(length),
+            None => State::UntilClose,
         };
         Self { state }
     }
@@ -258,7 +253,7 @@ mod tests {
     use super::*;
 
     fn unframe_in_pieces(
-        framing: &Framing,
+        framing: Option<BodyLength>,
         wire: &[u8],
         piece: usize,
     ) -> anyhow::Result<(Vec<u8>, bool)> {
@@ -274,7 +269,7 @@ mod tests {
     fn chunked_bodies_come_out_whole_however_the_reads_split_them() {
         let wire = b"5\r\nhello\r\n1;ext=1\r\n \r\nA\r\n0123456789\r\n0\r\ntrailer: x\r\n\r\n";
         for piece in 1..=wire.len() {
-            let (out, done) = unframe_in_pieces(&Framing::Chunked, wire, piece).unwrap();
+            let (out, done) = unframe_in_pieces(Some(BodyLength::Chunked), wire, piece).unwrap();
             assert_eq!(out, b"hello 0123456789", "pieces of {piece}");
             assert!(done, "pieces of {piece}");
         }
@@ -282,9 +277,9 @@ mod tests {
 
     #[test]
     fn sized_and_close_delimited_bodies_pass_through() {
-        let (out, done) = unframe_in_pieces(&Framing::Length(5), b"hello", 2).unwrap();
+        let (out, done) = unframe_in_pieces(Some(BodyLength::Known(5)), b"hello", 2).unwrap();
         assert_eq!((out.as_slice(), done), (&b"hello"[..], true));
-        let (out, done) = unframe_in_pieces(&Framing::UntilClose, b"hello", 2).unwrap();
+        let (out, done) = unframe_in_pieces(None, b"hello", 2).unwrap();
         assert_eq!((out.as_slice(), done), (&b"hello"[..], false));
     }
 
@@ -298,7 +293,7 @@ mod tests {
             b"0\r\n\r\nmore",
         ] {
             assert!(
-                unframe_in_pieces(&Framing::Chunked, wire, wire.len()).is_err(),
+                unframe_in_pieces(Some(BodyLength::Chunked), wire, wire.len()).is_err(),
                 "{:?}",
                 String::from_utf8_lossy(wire)
             );
@@ -315,7 +310,7 @@ mod tests {
             ResponseHead {
                 status: 200,
                 content_type: "text/event-stream".to_owned(),
-                framing: Framing::Chunked,
+                framing: Some(BodyLength::Chunked),
             }
         );
         assert_eq!(wire.get(used..), Some(&b"rest"[..]));
@@ -323,7 +318,10 @@ mod tests {
             parse_response_head(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
                 .unwrap()
                 .unwrap();
-        assert_eq!((head.status, head.framing), (204, Framing::Length(0)));
+        assert_eq!(
+            (head.status, head.framing),
+            (204, Some(BodyLength::Known(0)))
+        );
         assert!(parse_response_head(b"HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n").is_err());
         let mut endless = b"HTTP/1.1 200 OK\r\nx: ".to_vec();
         endless.resize(MAX_HEAD_BYTES + 1, b'a');
