@@ -33,9 +33,8 @@ pub struct SharedHub {
     origin: Instant,
     /// Wakes the timer task when a new deadline may be earlier.
     timer: Notify,
-    /// Bumped (under the lock) before parked streaming subscribers are
-    /// woken: a subscriber that parked at the current value has nothing new.
-    wakes: AtomicU64,
+    /// [`Wakers::wakes`], read without the lock.
+    wakes: Arc<AtomicU64>,
 }
 
 struct Inner {
@@ -45,7 +44,7 @@ struct Inner {
     /// Held long polls: where to send each reply.
     waiting: HashMap<RequestId, oneshot::Sender<LongPollReply>>,
     /// Streaming subscribers parked until the hub names them ready.
-    wakers: HashMap<SubscriberId, Waker>,
+    wakers: Wakers,
     /// When the timer task wakes next (`None`: it is about to look).
     armed: Option<Timestamp>,
     shutting_down: bool,
@@ -71,19 +70,23 @@ impl SharedHub {
     /// Make the hub; `epoch` should differ between server lives (so cursors
     /// from a previous life are recognised).
     pub fn new(hub: HubConfig, polls: LongPollConfig, epoch: u64) -> Self {
+        let wakes = Arc::new(AtomicU64::new(0));
         Self {
             inner: Mutex::new(Inner {
                 hub: Hub::new(hub, epoch),
                 polls: LongPoll::new(polls),
                 next_request: 0,
                 waiting: HashMap::new(),
-                wakers: HashMap::new(),
+                wakers: Wakers {
+                    by_id: HashMap::new(),
+                    wakes: Arc::clone(&wakes),
+                },
                 armed: None,
                 shutting_down: false,
             }),
             origin: Instant::now(),
             timer: Notify::new(),
-            wakes: AtomicU64::new(0),
+            wakes,
         }
     }
 
@@ -111,7 +114,6 @@ impl SharedHub {
         let now = self.now();
         let mut inner = self.lock();
         let published = inner.hub.publish(channel, event, data, now)?;
-        self.wakes.fetch_add(1, Ordering::Release);
         inner.wake_ready(now);
         let earlier = inner.deadline_moved_earlier();
         drop(inner);
@@ -165,8 +167,7 @@ impl SharedHub {
         let batch = inner.hub.read(id, max_batch)?;
         let empty = batch.items.is_empty() && batch.skipped == 0;
         if empty || !batch.more {
-            inner.wakers.insert(id, waker.clone());
-            parked.0 = Some((self.wakes.load(Ordering::Acquire), waker.clone()));
+            parked.0 = Some((inner.wakers.park(id, waker), waker.clone()));
         }
         Ok(if empty {
             Read::Parked
@@ -183,7 +184,7 @@ impl SharedHub {
     /// Forget a streaming subscriber (its connection closed).
     pub fn unsubscribe(&self, id: SubscriberId) {
         let mut inner = self.lock();
-        inner.wakers.remove(&id);
+        inner.wakers.by_id.remove(&id);
         inner.hub.unsubscribe(id);
     }
 
@@ -302,10 +303,7 @@ impl SharedHub {
     pub fn shut_down(&self) {
         let mut inner = self.lock();
         inner.shutting_down = true;
-        self.wakes.fetch_add(1, Ordering::Release);
-        for (_, waker) in inner.wakers.drain() {
-            waker.wake();
-        }
+        inner.wakers.wake_all();
         let now = self.now();
         let Inner { hub, polls, .. } = &mut *inner;
         // A timeout far in the future answers every held poll now.
@@ -369,10 +367,8 @@ impl Inner {
     fn wake_ready(&mut self, now: Timestamp) {
         while let Some(id) = self.hub.poll_ready() {
             let Self { hub, polls, .. } = self;
-            if !polls.handle_ready(hub, id, now)
-                && let Some(waker) = self.wakers.remove(&id)
-            {
-                waker.wake();
+            if !polls.handle_ready(hub, id, now) {
+                self.wakers.wake(id);
             }
         }
         self.send_replies();
@@ -384,6 +380,38 @@ impl Inner {
                 // The client may have gone; its reply is simply dropped.
                 let _ = sender.send(reply);
             }
+        }
+    }
+}
+
+/// The wakers of parked streaming subscribers, and a count of wakes that
+/// moves before any of them is woken: a subscriber that parked at the
+/// current count has not been woken since (see [`SharedHub::read`]).
+struct Wakers {
+    by_id: HashMap<SubscriberId, Waker>,
+    wakes: Arc<AtomicU64>,
+}
+
+impl Wakers {
+    /// Park `waker` for `id`; the count it parked at.
+    fn park(&mut self, id: SubscriberId, waker: &Waker) -> u64 {
+        self.by_id.insert(id, waker.clone());
+        self.wakes.load(Ordering::Acquire)
+    }
+
+    /// Wake `id`'s parked waker, if any.
+    fn wake(&mut self, id: SubscriberId) {
+        if let Some(waker) = self.by_id.remove(&id) {
+            self.wakes.fetch_add(1, Ordering::Release);
+            waker.wake();
+        }
+    }
+
+    /// Wake every parked waker.
+    fn wake_all(&mut self) {
+        self.wakes.fetch_add(1, Ordering::Release);
+        for (_, waker) in self.by_id.drain() {
+            waker.wake();
         }
     }
 }
@@ -484,8 +512,7 @@ mod tests {
         assert_eq!(read(2), 1);
         assert_eq!(read(2), 0);
 
-        // A publish on another channel wakes no one here, but the next read
-        // looks again (and finds nothing).
+        // A publish on another channel wakes no one here: still parked.
         hub.publish("other", DEFAULT_EVENT, b"y".to_vec()).unwrap();
         assert_eq!(read(64), 0);
         assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
