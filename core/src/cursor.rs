@@ -50,7 +50,7 @@ const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 ///
 /// Positions are ordered like the subscription's channel list. See the
 /// [module docs](self) for the text form.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cursor {
     epoch: u64,
     positions: Vec<u64>,

@@ -2,9 +2,12 @@
 //! something newer than its cursor, or until a timeout, then answer with the
 //! messages and the next cursor.
 //!
-//! A poll is a [`Hub`] subscription made from the request's cursor
-//! ([`StartFrom::Cursor`](crate::hub::StartFrom::Cursor)), handed to [`LongPoll::handle_request`]. It is
-//! answered at once when the hub already has something for it, otherwise held.
+//! A poll names its channels and the request's cursor
+//! ([`StartFrom::Cursor`](crate::hub::StartFrom::Cursor)); [`LongPoll::handle_request`]
+//! answers it at once when the hub already has something newer, otherwise
+//! holds it. Polls held at the same position (every poller answered by one
+//! message sends the same next poll) share one hub subscriber, one read and
+//! one reply ([`Answer`]).
 //! Nothing is lost between polls: messages published after reply N wait in the
 //! channel's replay log, and request N+1 carries reply N's cursor, so it reads
 //! them (or a gap, if the log let them go).
@@ -19,8 +22,7 @@
 //! let t0 = Timestamp::from_millis(0);
 //!
 //! // A poll from the start: nothing yet, so it is held.
-//! let subscriber = hub.subscribe(&["chat"], StartFrom::Newest).unwrap();
-//! polls.handle_request(&mut hub, RequestId(1), subscriber, t0).unwrap();
+//! polls.handle_request(&mut hub, RequestId(1), &["chat"], StartFrom::Newest, t0).unwrap();
 //! assert!(polls.poll_reply().is_none());
 //!
 //! // A publish wakes it.
@@ -28,10 +30,10 @@
 //! while let Some(ready) = hub.poll_ready() {
 //!     polls.handle_ready(&mut hub, ready, t0);
 //! }
-//! let (request, reply) = polls.poll_reply().unwrap();
-//! assert_eq!(request, RequestId(1));
+//! let answer = polls.poll_reply().unwrap();
+//! assert_eq!(answer.requests, [RequestId(1)]);
 //! let mut body = Vec::new();
-//! encode_reply(&reply, &mut body).unwrap();
+//! encode_reply(&answer.reply, &mut body).unwrap();
 //! assert_eq!(
 //!     body,
 //!     br#"{"cursor":"7.1","messages":[{"id":"7.1","channel":"chat","data":"hi"}]}"#
@@ -39,27 +41,30 @@
 //! ```
 //!
 //! # Driving it
-//! 1. For each poll request, parse its cursor, subscribe it in the hub, and
-//!    call [`LongPoll::handle_request`] with the host's id for the request.
+//! 1. For each poll request, parse its cursor and call
+//!    [`LongPoll::handle_request`] with the host's id for the request, its
+//!    channels and where it starts.
 //! 2. After every publish, pass each id from [`Hub::poll_ready`] to
 //!    [`LongPoll::handle_ready`] (it returns `false` for ids that are not
 //!    long polls, which belong to the host's streaming connections).
 //! 3. Call [`LongPoll::handle_timeout`] when [`LongPoll::poll_timeout`] is due.
-//! 4. Drain [`LongPoll::poll_reply`] and answer each request with
-//!    [`encode_reply`] (`Cache-Control: no-store`). An empty `messages`
-//!    array means "timed out, poll again now".
+//! 4. Drain [`LongPoll::poll_reply`] and answer each of an [`Answer`]'s
+//!    requests with its reply, encoded once with [`encode_reply`]
+//!    (`Cache-Control: no-store`). An empty `messages` array means "timed
+//!    out, poll again now".
 //! 5. If a client goes away, call [`LongPoll::handle_cancel`].
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
 
 use crate::Timestamp;
 use crate::cursor::Cursor;
-use crate::hub::{Delivery, GAP_EVENT, Hub, HubError, ReadBatch, SubscriberId};
+use crate::hub::{Delivery, GAP_EVENT, Hub, HubError, ReadBatch, StartFrom, SubscriberId};
 use crate::wire::{self, WireMessageRef};
 
 /// The host's id for one poll request.
@@ -167,10 +172,30 @@ impl From<HubError> for LongPollError {
 
 #[derive(Debug)]
 struct Pending {
-    subscriber: SubscriberId,
+    /// The hub subscriber of the poll's group.
+    group: SubscriberId,
     deadline: Timestamp,
-    /// The cursor when the poll arrived, the answer if the subscriber vanishes.
+}
+
+/// Held polls at one position: one hub subscriber reads for all of them,
+/// and one reply answers them all.
+#[derive(Debug)]
+struct Group {
+    requests: BTreeSet<RequestId>,
+    /// The channels and cursor the polls carried, when they carried one
+    /// (only then may later polls join).
+    position: Option<(Vec<String>, Cursor)>,
+    /// The cursor when the group was made, the answer if the subscriber vanishes.
     cursor: Cursor,
+}
+
+/// One reply, for every poll in `requests`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The polls it answers, oldest first.
+    pub requests: Vec<RequestId>,
+    /// The reply, the same for each of them.
+    pub reply: LongPollReply,
 }
 
 /// Held polls and the replies ready to send; see the [module docs](self).
@@ -178,9 +203,11 @@ struct Pending {
 pub struct LongPoll {
     config: LongPollConfig,
     pending: BTreeMap<RequestId, Pending>,
-    by_subscriber: BTreeMap<SubscriberId, RequestId>,
+    groups: BTreeMap<SubscriberId, Group>,
+    /// Groups by the cursor their polls carried.
+    positions: BTreeMap<Cursor, Vec<SubscriberId>>,
     deadlines: BTreeSet<(Timestamp, RequestId)>,
-    replies: VecDeque<(RequestId, LongPollReply)>,
+    answers: VecDeque<Answer>,
 }
 
 impl LongPoll {
@@ -189,9 +216,10 @@ impl LongPoll {
         Self {
             config,
             pending: BTreeMap::new(),
-            by_subscriber: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            positions: BTreeMap::new(),
             deadlines: BTreeSet::new(),
-            replies: VecDeque::new(),
+            answers: VecDeque::new(),
         }
     }
 
@@ -200,23 +228,23 @@ impl LongPoll {
         self.pending.len()
     }
 
-    /// Take a poll: answer it at once if `subscriber` has something to read,
-    /// else hold it until a message or the timeout.
-    ///
-    /// The poll owns `subscriber` from now on and unsubscribes it when it
-    /// answers (also when this returns an error).
+    /// Take a poll of `channels` from `from`: answer it at once if there is
+    /// something newer, else hold it until a message or the timeout.
     ///
     /// # Errors
-    /// [`LongPollError::Hub`] when the subscriber does not exist,
-    /// [`LongPollError::DuplicateRequest`], [`LongPollError::TooManyPending`].
-    pub fn handle_request(
+    /// [`LongPollError::Hub`] when the hub refuses the subscription (a bad
+    /// channel name, a cursor that does not fit the channels, too many
+    /// subscribers), [`LongPollError::DuplicateRequest`],
+    /// [`LongPollError::TooManyPending`].
+    pub fn handle_request<S: AsRef<str>>(
         &mut self,
         hub: &mut Hub,
         request: RequestId,
-        subscriber: SubscriberId,
+        channels: &[S],
+        from: StartFrom,
         now: Timestamp,
     ) -> Result<(), LongPollError> {
-        self.handle_request_with(hub, request, subscriber, now, Hold::UntilNews)
+        self.handle_request_with(hub, request, channels, from, now, Hold::UntilNews)
     }
 
     /// [`LongPoll::handle_request`], saying whether an empty read is held.
@@ -227,66 +255,91 @@ impl LongPoll {
     /// that cursor, loses nothing published in between. (SSE announces its
     /// start cursor the same way.)
     ///
+    /// Held polls of the same channels from the same cursor are held
+    /// together: pollers that were answered by one message send the same
+    /// next poll, and one hub subscriber and one read serve them all.
+    ///
     /// # Errors
     /// As [`LongPoll::handle_request`].
-    pub fn handle_request_with(
+    pub fn handle_request_with<S: AsRef<str>>(
         &mut self,
         hub: &mut Hub,
         request: RequestId,
-        subscriber: SubscriberId,
+        channels: &[S],
+        from: StartFrom,
         now: Timestamp,
         hold: Hold,
     ) -> Result<(), LongPollError> {
+        if self.pending.contains_key(&request) {
+            return Err(LongPollError::DuplicateRequest(request));
+        }
+        let at = match &from {
+            StartFrom::Cursor(cursor) if hold == Hold::UntilNews => Some(cursor.clone()),
+            _ => None,
+        };
+        if let Some(group) = at.as_ref().and_then(|at| self.group_at(at, channels)) {
+            // Its group has nothing to read (or it would have been answered).
+            self.check_room()?;
+            self.hold(request, group, now);
+            return Ok(());
+        }
+        let subscriber = hub.subscribe(channels, from)?;
         let Some(cursor) = hub.cursor(subscriber) else {
             return Err(HubError::UnknownSubscriber(subscriber).into());
         };
-        if self.pending.contains_key(&request) {
-            hub.unsubscribe(subscriber);
-            return Err(LongPollError::DuplicateRequest(request));
-        }
-        let batch = hub.read(subscriber, self.config.max_batch)?;
+        let batch = match hub.read(subscriber, self.config.max_batch) {
+            Ok(batch) => batch,
+            Err(err) => {
+                hub.unsubscribe(subscriber);
+                return Err(err.into());
+            }
+        };
         if !batch.items.is_empty() || hold == Hold::Never {
-            self.answer(hub, request, subscriber, batch, cursor);
+            self.answer(hub, vec![request], subscriber, batch, cursor);
             return Ok(());
         }
-        if self.pending.len() >= self.config.max_pending {
+        if let Err(err) = self.check_room() {
             hub.unsubscribe(subscriber);
-            return Err(LongPollError::TooManyPending {
-                max: self.config.max_pending,
-            });
+            return Err(err);
         }
-        let deadline = now.saturating_add(self.config.timeout);
-        self.pending.insert(
-            request,
-            Pending {
-                subscriber,
-                deadline,
+        let position = at.map(|at| {
+            let names = channels.iter().map(|name| name.as_ref().into()).collect();
+            self.positions
+                .entry(at.clone())
+                .or_default()
+                .push(subscriber);
+            (names, at)
+        });
+        self.groups.insert(
+            subscriber,
+            Group {
+                requests: BTreeSet::new(),
+                position,
                 cursor,
             },
         );
-        self.by_subscriber.insert(subscriber, request);
-        self.deadlines.insert((deadline, request));
+        self.hold(request, subscriber, now);
         Ok(())
     }
 
-    /// Answer the held poll of `subscriber` if it now has something to read.
+    /// Answer the held polls of `subscriber` if it now has something to read.
     ///
     /// Call with every id from [`Hub::poll_ready`]. Returns whether the id
-    /// belongs to a held poll.
+    /// belongs to held polls.
     pub fn handle_ready(
         &mut self,
         hub: &mut Hub,
         subscriber: SubscriberId,
         _now: Timestamp,
     ) -> bool {
-        let Some(&request) = self.by_subscriber.get(&subscriber) else {
+        if !self.groups.contains_key(&subscriber) {
             return false;
-        };
+        }
         let batch = hub
             .read(subscriber, self.config.max_batch)
             .unwrap_or_default();
         if !batch.items.is_empty() || hub.cursor(subscriber).is_none() {
-            self.release(hub, request, batch);
+            self.release(hub, subscriber, batch);
         }
         true
     }
@@ -296,7 +349,7 @@ impl LongPoll {
         let Some(pending) = self.forget(request) else {
             return false;
         };
-        hub.unsubscribe(pending.subscriber);
+        self.leave(hub, pending.group, request);
         true
     }
 
@@ -307,13 +360,29 @@ impl LongPoll {
             if deadline > now {
                 break;
             }
-            let subscriber = self.pending.get(&request).map(|pending| pending.subscriber);
-            let batch = subscriber
-                .and_then(|subscriber| hub.read(subscriber, self.config.max_batch).ok())
-                .unwrap_or_default();
-            if !self.release(hub, request, batch) {
+            let Some(group) = self.pending.get(&request).map(|pending| pending.group) else {
                 self.deadlines.remove(&(deadline, request));
+                continue;
+            };
+            let batch = hub.read(group, self.config.max_batch).unwrap_or_default();
+            if !batch.items.is_empty() || hub.cursor(group).is_none() {
+                // News for the whole group: every poll in it gets it.
+                self.release(hub, group, batch);
+                continue;
             }
+            // Nothing new: only this poll is due; the others stay held.
+            self.forget(request);
+            if let Some(held) = self.groups.get(&group) {
+                let cursor = hub.cursor(group).unwrap_or_else(|| held.cursor.clone());
+                self.answers.push_back(Answer {
+                    requests: vec![request],
+                    reply: LongPollReply {
+                        cursor,
+                        items: Vec::new(),
+                    },
+                });
+            }
+            self.leave(hub, group, request);
         }
     }
 
@@ -322,33 +391,99 @@ impl LongPoll {
         self.deadlines.first().map(|&(deadline, _)| deadline)
     }
 
-    /// The next reply to send.
-    pub fn poll_reply(&mut self) -> Option<(RequestId, LongPollReply)> {
-        self.replies.pop_front()
+    /// The next reply to send, with the polls it answers.
+    pub fn poll_reply(&mut self) -> Option<Answer> {
+        self.answers.pop_front()
     }
 
-    /// Stop holding `request` and answer it with `batch`. Returns whether it
-    /// was held.
-    fn release(&mut self, hub: &mut Hub, request: RequestId, batch: ReadBatch) -> bool {
-        let Some(pending) = self.forget(request) else {
-            return false;
+    /// The held group of `channels` at `cursor`, if there is one.
+    fn group_at<S: AsRef<str>>(&self, cursor: &Cursor, channels: &[S]) -> Option<SubscriberId> {
+        let same = |group: &&SubscriberId| {
+            self.groups
+                .get(group)
+                .and_then(|group| group.position.as_ref())
+                .is_some_and(|(names, _)| {
+                    names.len() == channels.len()
+                        && names
+                            .iter()
+                            .zip(channels)
+                            .all(|(name, given)| name == given.as_ref())
+                })
         };
-        self.answer(hub, request, pending.subscriber, batch, pending.cursor);
-        true
+        self.positions.get(cursor)?.iter().find(same).copied()
+    }
+
+    fn check_room(&self) -> Result<(), LongPollError> {
+        if self.pending.len() >= self.config.max_pending {
+            return Err(LongPollError::TooManyPending {
+                max: self.config.max_pending,
+            });
+        }
+        Ok(())
+    }
+
+    /// Hold `request` in `group` until `now` plus the timeout.
+    fn hold(&mut self, request: RequestId, group: SubscriberId, now: Timestamp) {
+        let deadline = now.saturating_add(self.config.timeout);
+        if let Some(held) = self.groups.get_mut(&group) {
+            held.requests.insert(request);
+        }
+        self.pending.insert(request, Pending { group, deadline });
+        self.deadlines.insert((deadline, request));
+    }
+
+    /// Stop holding the polls of `group` and answer them all with `batch`.
+    fn release(&mut self, hub: &mut Hub, group: SubscriberId, batch: ReadBatch) {
+        let Some(held) = self.dissolve(group) else {
+            return;
+        };
+        let mut requests = Vec::with_capacity(held.requests.len());
+        for request in held.requests {
+            if let Some(pending) = self.pending.remove(&request) {
+                self.deadlines.remove(&(pending.deadline, request));
+                requests.push(request);
+            }
+        }
+        self.answer(hub, requests, group, batch, held.cursor);
+    }
+
+    /// Take `request` out of `group`, and the group out of the hub once empty.
+    fn leave(&mut self, hub: &mut Hub, group: SubscriberId, request: RequestId) {
+        let empty = self.groups.get_mut(&group).is_some_and(|held| {
+            held.requests.remove(&request);
+            held.requests.is_empty()
+        });
+        if empty {
+            self.dissolve(group);
+            hub.unsubscribe(group);
+        }
+    }
+
+    /// Forget `group` and its position (not its polls).
+    fn dissolve(&mut self, group: SubscriberId) -> Option<Group> {
+        let held = self.groups.remove(&group)?;
+        if let Some((_, cursor)) = &held.position
+            && let Some(groups) = self.positions.get_mut(cursor)
+        {
+            groups.retain(|other| *other != group);
+            if groups.is_empty() {
+                self.positions.remove(cursor);
+            }
+        }
+        Some(held)
     }
 
     fn forget(&mut self, request: RequestId) -> Option<Pending> {
         let pending = self.pending.remove(&request)?;
-        self.by_subscriber.remove(&pending.subscriber);
         self.deadlines.remove(&(pending.deadline, request));
         Some(pending)
     }
 
-    /// Queue the reply made of `batch` and unsubscribe.
+    /// Queue the reply made of `batch` for `requests` and unsubscribe.
     fn answer(
         &mut self,
         hub: &mut Hub,
-        request: RequestId,
+        requests: Vec<RequestId>,
         subscriber: SubscriberId,
         batch: ReadBatch,
         fallback: Cursor,
@@ -370,7 +505,9 @@ impl LongPoll {
             },
         };
         hub.unsubscribe(subscriber);
-        self.replies.push_back((request, reply));
+        if !requests.is_empty() {
+            self.answers.push_back(Answer { requests, reply });
+        }
     }
 }
 
@@ -464,11 +601,17 @@ mod tests {
         let (mut hub, mut polls) = setup();
         hub.publish("chat", "message", b"before".to_vec(), at(0))
             .unwrap();
-        let subscriber = hub.subscribe(&["chat"], StartFrom::Newest).unwrap();
         polls
-            .handle_request_with(&mut hub, RequestId(1), subscriber, at(1), Hold::Never)
+            .handle_request_with(
+                &mut hub,
+                RequestId(1),
+                &["chat"],
+                StartFrom::Newest,
+                at(1),
+                Hold::Never,
+            )
             .unwrap();
-        let (request, reply) = polls.poll_reply().expect("answered at once");
+        let (request, reply) = one(&mut polls);
         assert_eq!(request, RequestId(1));
         assert!(reply.is_empty());
         assert_eq!(polls.pending_count(), 0);
@@ -476,17 +619,34 @@ mod tests {
         hub.publish("chat", "message", b"after".to_vec(), at(2))
             .unwrap();
         poll(&mut hub, &mut polls, 2, Some(&reply.cursor), 3);
-        let (_, next) = polls.poll_reply().unwrap();
+        let (_, next) = one(&mut polls);
         assert!(body(&next).contains("after") && !body(&next).contains("before"));
     }
 
-    /// Subscribe from `cursor` (or newest) and hand the poll over.
+    /// Poll `chat` from `cursor` (or newest).
     fn poll(hub: &mut Hub, polls: &mut LongPoll, request: u64, cursor: Option<&Cursor>, now: u64) {
+        poll_of(hub, polls, request, "chat", cursor, now);
+    }
+
+    fn poll_of(
+        hub: &mut Hub,
+        polls: &mut LongPoll,
+        request: u64,
+        channel: &str,
+        cursor: Option<&Cursor>,
+        now: u64,
+    ) {
         let from = cursor.map_or(StartFrom::Newest, |c| StartFrom::Cursor(c.clone()));
-        let subscriber = hub.subscribe(&["chat"], from).unwrap();
         polls
-            .handle_request(hub, RequestId(request), subscriber, at(now))
+            .handle_request(hub, RequestId(request), &[channel], from, at(now))
             .unwrap();
+    }
+
+    /// The next answer, which must be for one poll.
+    fn one(polls: &mut LongPoll) -> (RequestId, LongPollReply) {
+        let answer = polls.poll_reply().expect("an answer");
+        assert_eq!(answer.requests.len(), 1, "{answer:?}");
+        (answer.requests[0], answer.reply)
     }
 
     fn wake(hub: &mut Hub, polls: &mut LongPoll, now: u64) {
@@ -508,7 +668,7 @@ mod tests {
             Some(&Cursor::new(EPOCH, vec![0]).unwrap()),
             0,
         );
-        let (request, reply) = polls.poll_reply().unwrap();
+        let (request, reply) = one(&mut polls);
         assert_eq!(request, RequestId(1));
         assert_eq!(
             body(&reply),
@@ -526,7 +686,7 @@ mod tests {
         hub.publish("chat", "message", b"hello".as_slice(), at(500))
             .unwrap();
         wake(&mut hub, &mut polls, 500);
-        let (_, reply) = polls.poll_reply().unwrap();
+        let (_, reply) = one(&mut polls);
         assert_eq!(reply.cursor.to_string(), "7.1");
         assert_eq!(reply.items.len(), 1);
         assert_eq!(
@@ -549,7 +709,7 @@ mod tests {
         polls.handle_timeout(&mut hub, at(30_999));
         assert_eq!(polls.poll_reply(), None);
         polls.handle_timeout(&mut hub, at(31_000));
-        let (request, reply) = polls.poll_reply().unwrap();
+        let (request, reply) = one(&mut polls);
         assert_eq!(request, RequestId(9));
         assert!(reply.is_empty());
         assert_eq!(body(&reply), r#"{"cursor":"7.1","messages":[]}"#);
@@ -565,7 +725,7 @@ mod tests {
         hub.publish("chat", "message", b"a".as_slice(), at(10))
             .unwrap();
         wake(&mut hub, &mut polls, 10);
-        let (_, reply) = polls.poll_reply().unwrap();
+        let (_, reply) = one(&mut polls);
         // Between reply 1 and request 2:
         hub.publish("chat", "message", b"b".as_slice(), at(20))
             .unwrap();
@@ -573,7 +733,7 @@ mod tests {
             .unwrap();
         wake(&mut hub, &mut polls, 21); // no poll held: nothing to wake
         poll(&mut hub, &mut polls, 2, Some(&reply.cursor), 30);
-        let (request, reply) = polls.poll_reply().unwrap();
+        let (request, reply) = one(&mut polls);
         assert_eq!(request, RequestId(2));
         assert_eq!(
             body(&reply),
@@ -675,7 +835,7 @@ mod tests {
             Some(&Cursor::new(EPOCH, vec![1]).unwrap()),
             0,
         );
-        let (_, reply) = polls.poll_reply().unwrap();
+        let (_, reply) = one(&mut polls);
         assert!(body(&reply).contains(r#"{"id":"7.2","channel":"chat","event":"gap","data":"{\"channel\":\"chat\",\"missed\":1}"}"#));
         assert_eq!(reply.cursor.to_string(), "7.4");
     }
@@ -706,25 +866,27 @@ mod tests {
             max_pending: 1,
             ..LongPollConfig::default()
         });
-        let first = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
-        polls
-            .handle_request(&mut hub, RequestId(1), first, at(0))
-            .unwrap();
-        let second = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
+        let mut poll = |request, channel: &str| {
+            polls.handle_request(
+                &mut hub,
+                RequestId(request),
+                &[channel],
+                StartFrom::Newest,
+                at(0),
+            )
+        };
+        poll(1, "a").unwrap();
         assert_eq!(
-            polls.handle_request(&mut hub, RequestId(1), second, at(0)),
+            poll(1, "a"),
             Err(LongPollError::DuplicateRequest(RequestId(1)))
         );
-        let third = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
+        assert_eq!(poll(2, "a"), Err(LongPollError::TooManyPending { max: 1 }));
         assert_eq!(
-            polls.handle_request(&mut hub, RequestId(2), third, at(0)),
-            Err(LongPollError::TooManyPending { max: 1 })
-        );
-        assert_eq!(
-            polls.handle_request(&mut hub, RequestId(3), SubscriberId(77), at(0)),
-            Err(LongPollError::Hub(HubError::UnknownSubscriber(
-                SubscriberId(77)
-            )))
+            poll(3, "no spaces"),
+            Err(LongPollError::Hub(HubError::ChannelNameCharacter {
+                at: 2,
+                found: ' '
+            }))
         );
         // Refused polls' subscribers are gone; the held one stays.
         assert_eq!((hub.subscriber_count(), polls.pending_count()), (1, 1));
@@ -739,6 +901,123 @@ mod tests {
         assert_eq!(hub.poll_ready(), Some(stream));
         assert!(!polls.handle_ready(&mut hub, stream, at(0)));
         assert_eq!(hub.read(stream, 10).unwrap().items.len(), 1);
+    }
+
+    #[test]
+    fn polls_at_one_position_share_one_subscriber_and_one_reply() {
+        let (mut hub, mut polls) = setup();
+        hub.publish("chat", "message", b"seen".as_slice(), at(0))
+            .unwrap();
+        let seen = Cursor::new(EPOCH, vec![1]).unwrap();
+        for request in 1..=3 {
+            poll(&mut hub, &mut polls, request, Some(&seen), request);
+        }
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (3, 1));
+        hub.publish("chat", "message", b"news".as_slice(), at(10))
+            .unwrap();
+        wake(&mut hub, &mut polls, 10);
+        let answer = polls.poll_reply().expect("one answer for all three");
+        assert_eq!(answer.requests, [RequestId(1), RequestId(2), RequestId(3)]);
+        assert_eq!(
+            body(&answer.reply),
+            r#"{"cursor":"7.2","messages":[{"id":"7.2","channel":"chat","data":"news"}]}"#
+        );
+        assert_eq!(polls.poll_reply(), None);
+        assert_eq!(
+            (
+                polls.pending_count(),
+                polls.poll_timeout(),
+                hub.subscriber_count()
+            ),
+            (0, None, 0)
+        );
+    }
+
+    #[test]
+    fn polls_of_other_channels_or_cursors_are_held_apart() {
+        let (mut hub, mut polls) = setup();
+        hub.publish("chat", "message", b"1".as_slice(), at(0))
+            .unwrap();
+        hub.publish("news", "message", b"1".as_slice(), at(0))
+            .unwrap();
+        let one_seen = Cursor::new(EPOCH, vec![1]).unwrap();
+        poll_of(&mut hub, &mut polls, 1, "chat", Some(&one_seen), 0);
+        poll_of(&mut hub, &mut polls, 2, "news", Some(&one_seen), 0);
+        let both = Cursor::new(EPOCH, vec![1, 1]).unwrap();
+        polls
+            .handle_request(
+                &mut hub,
+                RequestId(3),
+                &["chat", "news"],
+                StartFrom::Cursor(both),
+                at(0),
+            )
+            .unwrap();
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (3, 3));
+        hub.publish("chat", "message", b"2".as_slice(), at(5))
+            .unwrap();
+        wake(&mut hub, &mut polls, 5);
+        let mut answered: Vec<_> = [one(&mut polls), one(&mut polls)]
+            .into_iter()
+            .map(|(request, reply)| (request, reply.cursor.to_string()))
+            .collect();
+        answered.sort();
+        assert_eq!(
+            answered,
+            [
+                (RequestId(1), "7.2".to_string()),
+                (RequestId(3), "7.2.1".to_string())
+            ]
+        );
+        assert_eq!(polls.poll_reply(), None);
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (1, 1));
+    }
+
+    #[test]
+    fn a_shared_poll_that_times_out_leaves_the_others_held() {
+        let (mut hub, mut polls) = setup();
+        hub.publish("chat", "message", b"seen".as_slice(), at(0))
+            .unwrap();
+        let seen = Cursor::new(EPOCH, vec![1]).unwrap();
+        poll(&mut hub, &mut polls, 1, Some(&seen), 0);
+        poll(&mut hub, &mut polls, 2, Some(&seen), 10_000);
+        polls.handle_timeout(&mut hub, at(30_000));
+        let (request, reply) = one(&mut polls);
+        assert_eq!(request, RequestId(1));
+        assert_eq!(body(&reply), r#"{"cursor":"7.1","messages":[]}"#);
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (1, 1));
+        assert_eq!(polls.poll_timeout(), Some(at(40_000)));
+        hub.publish("chat", "message", b"news".as_slice(), at(31_000))
+            .unwrap();
+        wake(&mut hub, &mut polls, 31_000);
+        let (request, reply) = one(&mut polls);
+        assert_eq!((request, reply.items.len()), (RequestId(2), 1));
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (0, 0));
+    }
+
+    #[test]
+    fn a_shared_poll_ends_when_its_last_client_leaves() {
+        let (mut hub, mut polls) = setup();
+        let start = Cursor::new(EPOCH, vec![0]).unwrap();
+        poll(&mut hub, &mut polls, 1, Some(&start), 0);
+        poll(&mut hub, &mut polls, 2, Some(&start), 0);
+        assert!(polls.handle_cancel(&mut hub, RequestId(1)));
+        assert_eq!((polls.pending_count(), hub.subscriber_count()), (1, 1));
+        assert!(polls.handle_cancel(&mut hub, RequestId(2)));
+        assert_eq!(
+            (
+                polls.pending_count(),
+                polls.poll_timeout(),
+                hub.subscriber_count()
+            ),
+            (0, None, 0)
+        );
+        // A poll from there now starts a group of its own again.
+        poll(&mut hub, &mut polls, 3, Some(&start), 1);
+        hub.publish("chat", "message", b"x".as_slice(), at(2))
+            .unwrap();
+        wake(&mut hub, &mut polls, 2);
+        assert_eq!(one(&mut polls).0, RequestId(3));
     }
 
     #[test]
@@ -761,10 +1040,10 @@ mod tests {
         hub.publish("chat", "message", b"2".as_slice(), at(0))
             .unwrap();
         wake(&mut hub, &mut polls, 0);
-        let (_, reply) = polls.poll_reply().unwrap();
+        let (_, reply) = one(&mut polls);
         assert_eq!(body(&reply), r#"{"cursor":"7.0","messages":[]}"#);
         // Polling again from that cursor reads both.
         poll(&mut hub, &mut polls, 2, Some(&reply.cursor), 0);
-        assert_eq!(polls.poll_reply().unwrap().1.items.len(), 2);
+        assert_eq!(one(&mut polls).1.items.len(), 2);
     }
 }

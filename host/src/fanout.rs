@@ -21,7 +21,7 @@ use alloc::sync::Arc;
 use core::borrow::Borrow;
 use core::hash::Hash;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
 
@@ -129,7 +129,16 @@ struct Caches {
 }
 
 /// What `route` answered for a request: shared by every identical request.
-pub type Routed = Arc<Result<Subscription, Refusal>>;
+pub type Routed = Arc<Result<Route, Refusal>>;
+
+/// A subscription `route` accepted, and the head of its poll replies once
+/// asked (long-pollers at one position send the same request, so the head
+/// is looked up once for all of them).
+pub struct Route {
+    /// The subscription.
+    pub sub: Subscription,
+    reply_head: OnceLock<Arc<ResponseHead>>,
+}
 
 /// What `route` answered, by request.
 type Routes = Generations<Request, Routed>;
@@ -229,23 +238,31 @@ impl Framer {
         if let Some(routed) = lock().get(req) {
             return Ok(routed);
         }
-        let routed = Arc::new(self.edge.route(req)?);
+        let routed = self.edge.route(req)?.map(|sub| Route {
+            sub,
+            reply_head: OnceLock::new(),
+        });
+        let routed = Arc::new(routed);
         lock().insert(req.clone(), Arc::clone(&routed), request_bytes(req));
         Ok(routed)
     }
 
-    /// The head (status, headers) of a long-poll or poll reply for `sub`:
-    /// asked of the edge once per distinct subscription.
+    /// The head (status, headers) of a long-poll or poll reply for the
+    /// subscription of `route`: asked of the edge once per distinct
+    /// subscription, and kept with the route.
     ///
     /// # Errors
     /// The edge module failed.
-    pub fn reply_head(&self, sub: &Subscription) -> Result<Arc<ResponseHead>, EdgeError> {
-        let mut cache = self.lock();
-        cache.heads.get_or_try_insert(
-            sub,
+    pub fn reply_head(&self, route: &Route) -> Result<Arc<ResponseHead>, EdgeError> {
+        if let Some(head) = route.reply_head.get() {
+            return Ok(Arc::clone(head));
+        }
+        let head = self.lock().heads.get_or_try_insert(
+            &route.sub,
             |head| head.headers.iter().map(|(n, v)| n.len() + v.len()).sum(),
-            || self.edge.open(sub).map(Arc::new),
-        )
+            || self.edge.open(&route.sub).map(Arc::new),
+        )?;
+        Ok(Arc::clone(route.reply_head.get_or_init(|| head)))
     }
 
     /// The body of a long-poll or poll reply carrying `items` and `cursor`:

@@ -11,16 +11,17 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::Waker;
 use core::time::Duration;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
+use bytes::Bytes;
 use pushwire_core::Timestamp;
 use pushwire_core::hub::{
     ChannelConfig, ChannelInfo, DeliveryPolicy, Entry, Hub, HubConfig, HubError, Published,
     ReadBatch, StartFrom, SubscriberId,
 };
 use pushwire_core::longpoll::{
-    Hold, LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId,
+    Answer, Hold, LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId,
 };
 use tokio::sync::{Notify, oneshot};
 
@@ -42,7 +43,7 @@ struct Inner {
     polls: LongPoll,
     next_request: u64,
     /// Held long polls: where to send each reply.
-    waiting: HashMap<RequestId, oneshot::Sender<LongPollReply>>,
+    waiting: HashMap<RequestId, oneshot::Sender<Arc<Answered>>>,
     /// Streaming subscribers parked until the hub names them ready.
     wakers: Wakers,
     /// When the timer task wakes next (`None`: it is about to look).
@@ -205,16 +206,12 @@ impl SharedHub {
         } else {
             Hold::UntilNews
         };
-        let subscriber = inner
-            .hub
-            .subscribe(channels, from)
-            .map_err(LongPollError::Hub)?;
         inner.next_request += 1;
         let request = RequestId(inner.next_request);
         let (sender, reply) = oneshot::channel();
         inner.waiting.insert(request, sender);
         let Inner { hub, polls, .. } = &mut *inner;
-        if let Err(err) = polls.handle_request_with(hub, request, subscriber, now, hold) {
+        if let Err(err) = polls.handle_request_with(hub, request, channels, from, now, hold) {
             inner.waiting.remove(&request);
             return Err(err);
         }
@@ -251,6 +248,11 @@ impl SharedHub {
             .unwrap_or_default();
         inner.hub.unsubscribe(id);
         Ok((batch?, cursor))
+    }
+
+    /// How many long polls are held.
+    pub fn held_polls(&self) -> usize {
+        self.lock().polls.pending_count()
     }
 
     /// Make `channel` a webcam channel: [`DeliveryPolicy::Latest`] (a viewer
@@ -375,10 +377,16 @@ impl Inner {
     }
 
     fn send_replies(&mut self) {
-        while let Some((request, reply)) = self.polls.poll_reply() {
-            if let Some(sender) = self.waiting.remove(&request) {
-                // The client may have gone; its reply is simply dropped.
-                let _ = sender.send(reply);
+        while let Some(Answer { requests, reply }) = self.polls.poll_reply() {
+            let answered = Arc::new(Answered {
+                reply,
+                framed: OnceLock::new(),
+            });
+            for request in requests {
+                if let Some(sender) = self.waiting.remove(&request) {
+                    // The client may have gone; its reply is simply dropped.
+                    let _ = sender.send(Arc::clone(&answered));
+                }
             }
         }
     }
@@ -416,16 +424,42 @@ impl Wakers {
     }
 }
 
+/// One reply to every long poll at a position that a message answered,
+/// with its body, framed by the first of them for all.
+pub struct Answered {
+    /// The cursor and the messages.
+    pub reply: LongPollReply,
+    framed: OnceLock<Bytes>,
+}
+
+impl Answered {
+    /// The reply's body: framed by `frame` for the first poll that asks,
+    /// shared by the others (a failure is not kept: each tries again).
+    ///
+    /// # Errors
+    /// What `frame` returned.
+    pub fn framed<E>(
+        &self,
+        frame: impl FnOnce(&LongPollReply) -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        if let Some(body) = self.framed.get() {
+            return Ok(body.clone());
+        }
+        let body = frame(&self.reply)?;
+        Ok(self.framed.get_or_init(|| body).clone())
+    }
+}
+
 /// A long poll in flight; dropping it (the client went away) cancels it.
 pub struct HeldPoll<'a> {
     hub: &'a SharedHub,
     request: RequestId,
-    reply: Option<oneshot::Receiver<LongPollReply>>,
+    reply: Option<oneshot::Receiver<Arc<Answered>>>,
 }
 
 impl HeldPoll<'_> {
-    /// Wait for the reply.
-    pub async fn reply(mut self) -> Option<LongPollReply> {
+    /// Wait for the reply (shared with the polls it answered too).
+    pub async fn reply(mut self) -> Option<Arc<Answered>> {
         let receiver = self.reply.as_mut()?;
         let reply = receiver.await.ok();
         // Answered (or the hub is gone): nothing left to cancel.

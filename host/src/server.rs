@@ -392,8 +392,8 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         Ok(routed) => routed,
         Err(err) => return edge_failed(&err).into(),
     };
-    let sub = match &*routed {
-        Ok(sub) => sub,
+    let (route, sub) = match &*routed {
+        Ok(route) => (route, &route.sub),
         Err(refusal) => return refused(refusal).into(),
     };
     let from = match &sub.cursor {
@@ -413,7 +413,7 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         return app.no_slot().into();
     };
     if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
-        let head = match app.framer.reply_head(sub) {
+        let head = match app.framer.reply_head(route) {
             Ok(head) => head,
             Err(err) => return edge_failed(&err).into(),
         };
@@ -481,10 +481,11 @@ async fn long_poll(
         Err(LongPollError::Hub(err)) => return hub_refused(&err).into(),
         Err(err) => return busy(&format!("{err}.")).into(),
     };
-    let Some(reply) = held.reply().await else {
+    let Some(answered) = held.reply().await else {
         return busy("The server is shutting down; poll again shortly.").into();
     };
-    reply_with(app, sub, &reply.cursor.to_string(), &reply.items, head)
+    let body = answered.framed(|reply| frame(app, sub, &reply.cursor.to_string(), &reply.items));
+    whole(app, &answered.reply.items, body, head)
 }
 
 fn poll(app: &App, sub: &Subscription, from: StartFrom, head: Arc<ResponseHead>) -> Reply {
@@ -492,40 +493,56 @@ fn poll(app: &App, sub: &Subscription, from: StartFrom, head: Arc<ResponseHead>)
         Ok(read) => read,
         Err(err) => return hub_refused(&err).into(),
     };
-    reply_with(app, sub, &cursor, &batch.items, head)
+    let body = frame(app, sub, &cursor, &batch.items);
+    whole(app, &batch.items, body, head)
 }
 
-fn reply_with(
+/// The body of a poll's reply carrying `items` and `cursor`, or the reply
+/// that says why it cannot be framed.
+fn frame(
     app: &App,
     sub: &Subscription,
     cursor: &str,
     items: &[Delivery],
-    head: Arc<ResponseHead>,
-) -> Reply {
+) -> Result<Bytes, Box<Reply>> {
     let multi_channel = sub.channels.len() > 1;
     match app
         .framer
         .frame_reply(sub.transport, cursor, items, multi_channel)
     {
-        Ok(Ok(body)) => {
-            let delivered = items
-                .iter()
-                .filter(|item| matches!(item, Delivery::Message { .. } | Delivery::Gap(_)))
-                .count();
-            app.metrics.delivered(delivered);
-            app.metrics.bytes_out(body.len());
-            Reply::Whole {
-                head,
-                extra: Vec::new(),
-                body,
-            }
-        }
-        Ok(Err(reason)) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("The reply cannot be framed: {reason}."),
-        )
-        .into(),
-        Err(err) => edge_failed(&err).into(),
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(reason)) => Err(Box::new(
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("The reply cannot be framed: {reason}."),
+            )
+            .into(),
+        )),
+        Err(err) => Err(Box::new(edge_failed(&err).into())),
+    }
+}
+
+/// A poll's whole reply: `head` and the framed `body` of `items`.
+fn whole(
+    app: &App,
+    items: &[Delivery],
+    body: Result<Bytes, Box<Reply>>,
+    head: Arc<ResponseHead>,
+) -> Reply {
+    let body = match body {
+        Ok(body) => body,
+        Err(reply) => return *reply,
+    };
+    let delivered = items
+        .iter()
+        .filter(|item| matches!(item, Delivery::Message { .. } | Delivery::Gap(_)))
+        .count();
+    app.metrics.delivered(delivered);
+    app.metrics.bytes_out(body.len());
+    Reply::Whole {
+        head,
+        extra: Vec::new(),
+        body,
     }
 }
 

@@ -288,7 +288,7 @@ pub(crate) fn snapshot(
     sub_req.path = format!("/sub/{raw}");
     sub_req.query = String::new();
     let channel = match app.framer.route(&sub_req).as_deref() {
-        Ok(Ok(sub)) => sub.channels.first().cloned().unwrap_or_default(),
+        Ok(Ok(route)) => route.sub.channels.first().cloned().unwrap_or_default(),
         Ok(Err(refusal)) => return refused(refusal),
         Err(err) => return edge_failed(err),
     };

@@ -165,7 +165,7 @@ async fn a_client_that_leaves_a_held_long_poll_frees_it_at_once() {
 }
 
 #[tokio::test]
-async fn pollers_at_the_same_position_share_one_route_and_one_framed_reply() {
+async fn pollers_at_the_same_position_share_one_route_one_subscriber_and_one_framed_reply() {
     let server = Server::start().await;
     let first =
         support::body_text(get(server.addr, "/sub/crowd?transport=longpoll", &[]).await).await;
@@ -182,7 +182,9 @@ async fn pollers_at_the_same_position_share_one_route_and_one_framed_reply() {
             tokio::spawn(async move { support::body_text(get(addr, &path, &[]).await).await })
         })
         .collect();
-    server.wait_for_subscribers(20).await;
+    server.wait_for_held_polls(20).await;
+    // Held together: one hub subscriber reads for all twenty.
+    assert_eq!(server.app.hub.subscriber_count(), 1);
     let calls_before = server.app.framer.edge().stats().calls;
     // Twenty identical requests: routed once (twice if they straddle a
     // second: the request's time is part of it), their head made once.

@@ -148,6 +148,18 @@ impl Server {
         reply["id"].as_str().unwrap().to_owned()
     }
 
+    /// Wait until the server holds `n` long polls.
+    pub async fn wait_for_held_polls(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + LIMIT;
+        while self.app.hub.held_polls() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "held polls never reached {n}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Wait until the hub has `n` subscriptions (streams open on the server).
     pub async fn wait_for_subscribers(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + LIMIT;
