@@ -128,6 +128,29 @@ impl RequestHead {
             name == "transfer-encoding" || (name == "content-length" && value.trim() != "0")
         })
     }
+
+    /// The body's length when the request gives it by one plain
+    /// `Content-Length` (digits only) and no `Transfer-Encoding`; `None`
+    /// for any other framing (chunked, none, several or odd lengths), which
+    /// a caller leaves to a full HTTP implementation.
+    #[must_use]
+    pub fn content_length(&self) -> Option<u64> {
+        let mut length = None;
+        for (name, value) in &self.headers {
+            match name.as_str() {
+                "transfer-encoding" => return None,
+                "content-length" if length.is_none() => {
+                    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    length = Some(value.parse().ok()?);
+                }
+                "content-length" => return None,
+                _ => {}
+            }
+        }
+        length
+    }
 }
 
 /// Read one request head from the start of `bytes`, at most `limit` bytes
@@ -570,6 +593,27 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(head.has_body());
+    }
+
+    #[test]
+    fn only_one_plain_content_length_gives_a_body_length() {
+        let length = |fields: &str| {
+            let bytes = alloc::format!("POST /pub/a HTTP/1.1\r\n{fields}\r\n");
+            parse(bytes.as_bytes()).unwrap().unwrap().0.content_length()
+        };
+        assert_eq!(length("Content-Length: 12\r\n"), Some(12));
+        assert_eq!(length("Content-Length: 0\r\n"), Some(0));
+        for other in [
+            "",
+            "Transfer-Encoding: chunked\r\n",
+            "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+            "Content-Length: 3\r\nContent-Length: 3\r\n",
+            "Content-Length: +3\r\n",
+            "Content-Length: 3, 3\r\n",
+            "Content-Length: 99999999999999999999999\r\n",
+        ] {
+            assert_eq!(length(other), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -32,7 +32,9 @@ use pushwire_core::longpoll::LongPollError;
 use tokio::net::TcpListener;
 
 use crate::body::{ConnectionSlot, Shape, StreamBody};
-use crate::edge::{Edge, EdgeError, Refusal, Request, ResponseHead, Subscription, Transport};
+use crate::edge::{
+    Edge, EdgeError, Publish, Refusal, Request, ResponseHead, Subscription, Transport,
+};
 use crate::fanout::{Framer, Routed};
 use crate::hub::SharedHub;
 use crate::metrics::Metrics;
@@ -547,22 +549,17 @@ fn whole(
 }
 
 async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
-    let edge_req = edge_request(&req);
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok())
         .unwrap_or(0);
-    let max = app.config.max_message_bytes;
-    if declared > max as u64 {
-        return too_large(max);
-    }
-    let accepted = match app.edge().accept_publish(&edge_req, declared) {
-        Ok(Ok(accepted)) => accepted,
-        Ok(Err(refusal)) => return refused(&refusal),
-        Err(err) => return edge_failed(&err),
+    let accepted = match accept_publish(app, &edge_request(&req), declared) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return *refusal,
     };
+    let max = app.config.max_message_bytes;
     let data = match Limited::new(req.into_body(), max).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => return too_large(max),
@@ -573,10 +570,34 @@ async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody
             );
         }
     };
-    match app
-        .hub
-        .publish(&accepted.channel, &accepted.event, data.to_vec())
-    {
+    publish_accepted(app, &accepted, data.to_vec())
+}
+
+/// The edge's acceptance of a publish whose body says it is `declared`
+/// bytes long, or the reply that refuses it (too large, refused by the edge).
+pub(crate) fn accept_publish(
+    app: &App,
+    req: &Request,
+    declared: u64,
+) -> Result<Publish, Box<Response<ReplyBody>>> {
+    let max = app.config.max_message_bytes;
+    if declared > max as u64 {
+        return Err(Box::new(too_large(max)));
+    }
+    match app.edge().accept_publish(req, declared) {
+        Ok(Ok(accepted)) => Ok(accepted),
+        Ok(Err(refusal)) => Err(Box::new(refused(&refusal))),
+        Err(err) => Err(Box::new(edge_failed(&err))),
+    }
+}
+
+/// Publish `data` where the edge said (`accepted`): the reply.
+pub(crate) fn publish_accepted(
+    app: &App,
+    accepted: &Publish,
+    data: Vec<u8>,
+) -> Response<ReplyBody> {
+    match app.hub.publish(&accepted.channel, &accepted.event, data) {
         Ok(published) => {
             app.metrics.published();
             let reply = serde_json::json!({

@@ -1,6 +1,7 @@
-//! The connection front over raw sockets: subscriptions answered on the bare
-//! socket (keep-alive, `Connection: close`, held polls whose client leaves,
-//! one framed reply shared by every poller at the same position), and
+//! The connection front over raw sockets: subscriptions and publishes
+//! answered on the bare socket (keep-alive, `Connection: close`, held polls
+//! whose client leaves, one framed reply shared by every poller at the same
+//! position, bodies in pieces, stalled or too large), and
 //! everything else handed to hyper byte for byte (HTTP/1.0, pipelining,
 //! bodies, malformed and oversized heads).
 #![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
@@ -202,6 +203,104 @@ async fn pollers_at_the_same_position_share_one_route_one_subscriber_and_one_fra
     assert!(bodies.iter().all(|body| *body == bodies[0]));
     // The publish's own call, and one frame-reply for all twenty.
     assert_eq!(server.app.framer.edge().stats().calls - calls_before, 2);
+}
+
+#[tokio::test]
+async fn publishes_keep_the_connection_however_their_bodies_arrive() {
+    let server = Server::start().await;
+    let mut tcp = connect(&server).await;
+    let mut rest = Vec::new();
+    // The body split over two writes.
+    tcp.write_all(b"POST /pub/pieces HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello")
+        .await
+        .unwrap();
+    tcp.write_all(b" world").await.unwrap();
+    let first = read_response(&mut tcp, &mut rest).await;
+    assert_eq!(first.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    let reply: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!(
+        (reply["seq"].as_u64(), reply["channel"].as_str()),
+        (Some(1), Some("pieces"))
+    );
+    // Two publishes in one write, the second asking to close.
+    tcp.write_all(
+        b"POST /pub/pieces?event=price HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n42\
+          POST /pub/pieces HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let second = read_response(&mut tcp, &mut rest).await;
+    let reply: serde_json::Value = serde_json::from_slice(&second.body).unwrap();
+    assert_eq!(
+        (reply["seq"].as_u64(), reply["event"].as_str()),
+        (Some(2), Some("price"))
+    );
+    let third = read_response(&mut tcp, &mut rest).await;
+    assert_eq!(third.header("connection"), Some("close"));
+    assert!(closes(&mut tcp).await, "closed after Connection: close");
+    let all =
+        support::body_text(get(server.addr, "/sub/pieces?transport=poll&since=7.0", &[]).await)
+            .await;
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    let data: Vec<_> = all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|message| message["data"].as_str().unwrap())
+        .collect();
+    assert_eq!(data, ["hello world", "42", ""]);
+}
+
+#[tokio::test]
+async fn a_publish_whose_body_stalls_is_closed_at_the_head_deadline_and_not_published() {
+    let server = Server::with(Options {
+        server: ServerConfig {
+            head_timeout: Duration::from_millis(300),
+            ..ServerConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut tcp = connect(&server).await;
+    tcp.write_all(b"POST /pub/stalled HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        .await
+        .unwrap();
+    assert!(
+        closes(&mut tcp).await,
+        "a half body is not waited for forever"
+    );
+    let info = get(server.addr, "/pub/stalled", &[]).await;
+    assert_eq!(info.status(), 404, "nothing was published");
+}
+
+#[tokio::test]
+async fn a_publish_too_large_is_refused_before_its_body_and_the_connection_closes() {
+    let server = Server::with(Options {
+        server: ServerConfig {
+            max_message_bytes: 100,
+            ..ServerConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut tcp = connect(&server).await;
+    let mut rest = Vec::new();
+    tcp.write_all(b"POST /pub/big HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n")
+        .await
+        .unwrap();
+    let refused = read_response(&mut tcp, &mut rest).await;
+    assert_eq!(refused.status_line, "HTTP/1.1 413 Content Too Large");
+    assert!(
+        String::from_utf8_lossy(&refused.body).contains("100"),
+        "{:?}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    assert_eq!(refused.header("connection"), Some("close"));
+    assert!(
+        closes(&mut tcp).await,
+        "its unread body is not taken for a request"
+    );
 }
 
 #[tokio::test]

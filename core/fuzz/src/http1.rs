@@ -22,6 +22,9 @@ type Parsed = Result<Option<(RequestHead, usize)>, HeadError>;
 ///   the same end (the front recognises known heads by it);
 /// - a parsed head written back as `method target HTTP/1.1` and
 ///   `name: value` lines parses to an equal head, using all those bytes;
+/// - a head's `content_length` is a length only when it has exactly one
+///   `content-length` field, of digits only, and no `transfer-encoding`,
+///   and then it is that field's number;
 /// - `write_response_head` appends (keeps what the buffer held), writes the
 ///   status line for the status (500 outside 100–999), then exactly the
 ///   header lines its docs promise (a token name, a value of visible bytes,
@@ -96,6 +99,28 @@ fn check_round_trip(head: &RequestHead) {
         parse_request_head(wire.as_bytes(), usize::MAX),
         Ok(Some((head.clone(), wire.len())))
     );
+    let named = |name: &str| -> Vec<&str> {
+        head.headers
+            .iter()
+            .filter(|(have, _)| have == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    };
+    let lengths = named("content-length");
+    let chunked = !named("transfer-encoding").is_empty();
+    let plain = |value: &str| !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    match head.content_length() {
+        Some(length) => {
+            assert!(!chunked && lengths.len() == 1 && plain(lengths[0]));
+            assert_eq!(lengths[0].parse::<u64>(), Ok(length));
+        }
+        None => assert!(
+            chunked
+                || lengths.len() != 1
+                || !plain(lengths[0])
+                || lengths[0].parse::<u64>().is_err()
+        ),
+    }
 }
 
 /// Write a response head from fields cut out of `data` and check its lines.
