@@ -121,7 +121,9 @@ impl Front {
             let lean = match read {
                 NextHead::Lean(lean) => lean,
                 NextHead::Publish(publish) => {
-                    if !self.publish(&mut stream, publish).await || *shutdown.borrow() {
+                    // Boxed, as the reply below: every connection's future,
+                    // an idle stream's too, holds room for its largest state.
+                    if !Box::pin(self.publish(&mut stream, publish)).await || *shutdown.borrow() {
                         let _ = stream.shutdown().await;
                         return;
                     }
