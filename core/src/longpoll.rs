@@ -642,6 +642,18 @@ mod tests {
             .unwrap();
     }
 
+    /// No poll, deadline or hub subscriber is left.
+    fn assert_nothing_held(hub: &Hub, polls: &LongPoll) {
+        assert_eq!(
+            (
+                polls.pending_count(),
+                polls.poll_timeout(),
+                hub.subscriber_count()
+            ),
+            (0, None, 0)
+        );
+    }
+
     /// The next answer, which must be for one poll.
     fn one(polls: &mut LongPoll) -> (RequestId, LongPollReply) {
         let answer = polls.poll_reply().expect("an answer");
@@ -689,14 +701,7 @@ mod tests {
         let (_, reply) = one(&mut polls);
         assert_eq!(reply.cursor.to_string(), "7.1");
         assert_eq!(reply.items.len(), 1);
-        assert_eq!(
-            (
-                polls.pending_count(),
-                polls.poll_timeout(),
-                hub.subscriber_count()
-            ),
-            (0, None, 0)
-        );
+        assert_nothing_held(&hub, &polls);
     }
 
     #[test]
@@ -846,14 +851,7 @@ mod tests {
         poll(&mut hub, &mut polls, 1, None, 0);
         assert!(polls.handle_cancel(&mut hub, RequestId(1)));
         assert!(!polls.handle_cancel(&mut hub, RequestId(1)));
-        assert_eq!(
-            (
-                polls.pending_count(),
-                polls.poll_timeout(),
-                hub.subscriber_count()
-            ),
-            (0, None, 0)
-        );
+        assert_nothing_held(&hub, &polls);
         hub.publish("chat", "message", b"x".as_slice(), at(1))
             .unwrap();
         assert_eq!(polls.poll_reply(), None);
@@ -923,14 +921,7 @@ mod tests {
             r#"{"cursor":"7.2","messages":[{"id":"7.2","channel":"chat","data":"news"}]}"#
         );
         assert_eq!(polls.poll_reply(), None);
-        assert_eq!(
-            (
-                polls.pending_count(),
-                polls.poll_timeout(),
-                hub.subscriber_count()
-            ),
-            (0, None, 0)
-        );
+        assert_nothing_held(&hub, &polls);
     }
 
     #[test]
@@ -1004,14 +995,7 @@ mod tests {
         assert!(polls.handle_cancel(&mut hub, RequestId(1)));
         assert_eq!((polls.pending_count(), hub.subscriber_count()), (1, 1));
         assert!(polls.handle_cancel(&mut hub, RequestId(2)));
-        assert_eq!(
-            (
-                polls.pending_count(),
-                polls.poll_timeout(),
-                hub.subscriber_count()
-            ),
-            (0, None, 0)
-        );
+        assert_nothing_held(&hub, &polls);
         // A poll from there now starts a group of its own again.
         poll(&mut hub, &mut polls, 3, Some(&start), 1);
         hub.publish("chat", "message", b"x".as_slice(), at(2))

@@ -87,6 +87,18 @@ async fn closes(tcp: &mut TcpStream) -> bool {
     )
 }
 
+/// A server whose head (and publish body) deadline is 300 ms.
+async fn with_short_head_deadline() -> Server {
+    Server::with(Options {
+        server: ServerConfig {
+            head_timeout: Duration::from_millis(300),
+            ..ServerConfig::default()
+        },
+        ..Options::default()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn one_connection_carries_poll_after_poll_until_the_client_says_close() {
     let server = Server::start().await;
@@ -254,14 +266,7 @@ async fn publishes_keep_the_connection_however_their_bodies_arrive() {
 
 #[tokio::test]
 async fn a_publish_whose_body_stalls_is_closed_at_the_head_deadline_and_not_published() {
-    let server = Server::with(Options {
-        server: ServerConfig {
-            head_timeout: Duration::from_millis(300),
-            ..ServerConfig::default()
-        },
-        ..Options::default()
-    })
-    .await;
+    let server = with_short_head_deadline().await;
     let mut tcp = connect(&server).await;
     tcp.write_all(b"POST /pub/stalled HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
         .await
@@ -380,14 +385,7 @@ async fn shutdown_closes_idle_keep_alive_connections_without_waiting_for_the_gra
 
 #[tokio::test]
 async fn a_request_head_that_stalls_halfway_is_closed_at_the_head_deadline() {
-    let server = Server::with(Options {
-        server: ServerConfig {
-            head_timeout: Duration::from_millis(300),
-            ..ServerConfig::default()
-        },
-        ..Options::default()
-    })
-    .await;
+    let server = with_short_head_deadline().await;
     let mut tcp = connect(&server).await;
     tcp.write_all(b"GET /sub/slow HTTP/1.1\r\nHost: t\r\n")
         .await

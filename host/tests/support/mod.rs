@@ -150,23 +150,23 @@ impl Server {
 
     /// Wait until the server holds `n` long polls.
     pub async fn wait_for_held_polls(&self, n: usize) {
-        let deadline = tokio::time::Instant::now() + LIMIT;
-        while self.app.hub.held_polls() < n {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "held polls never reached {n}"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        self.wait_until(n, "held polls", || self.app.hub.held_polls())
+            .await;
     }
 
     /// Wait until the hub has `n` subscriptions (streams open on the server).
     pub async fn wait_for_subscribers(&self, n: usize) {
+        self.wait_until(n, "subscribers", || self.app.hub.subscriber_count())
+            .await;
+    }
+
+    /// Wait (bounded) until `count` reaches `n`.
+    async fn wait_until(&self, n: usize, what: &str, count: impl Fn() -> usize) {
         let deadline = tokio::time::Instant::now() + LIMIT;
-        while self.app.hub.subscriber_count() < n {
+        while count() < n {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "subscribers never reached {n}"
+                "{what} never reached {n}"
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
