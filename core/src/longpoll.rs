@@ -3,7 +3,7 @@
 //! messages and the next cursor.
 //!
 //! A poll names its channels and the request's cursor
-//! ([`StartFrom::Cursor`](crate::hub::StartFrom::Cursor)); [`LongPoll::handle_request`]
+//! ([`StartFrom::Cursor`]); [`LongPoll::handle_request`]
 //! answers it at once when the hub already has something newer, otherwise
 //! holds it. Polls held at the same position (every poller answered by one
 //! message sends the same next poll) share one hub subscriber, one read and
