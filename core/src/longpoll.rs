@@ -274,15 +274,17 @@ impl LongPoll {
             return Err(LongPollError::DuplicateRequest(request));
         }
         let at = match &from {
-            StartFrom::Cursor(cursor) if hold == Hold::UntilNews => Some(cursor.clone()),
+            StartFrom::Cursor(cursor) if hold == Hold::UntilNews => Some(cursor),
             _ => None,
         };
-        if let Some(group) = at.as_ref().and_then(|at| self.group_at(at, channels)) {
+        if let Some(group) = at.and_then(|at| self.group_at(at, channels)) {
             // Its group has nothing to read (or it would have been answered).
             self.check_room()?;
             self.hold(request, group, now);
             return Ok(());
         }
+        // Kept only by a poll that may start a group (the others joined one).
+        let at = at.cloned();
         let subscriber = hub.subscribe(channels, from)?;
         let Some(cursor) = hub.cursor(subscriber) else {
             return Err(HubError::UnknownSubscriber(subscriber).into());
