@@ -8,8 +8,9 @@
 //! `Arc`.
 //!
 //! Guards:
-//! - epoch interruption bounds CPU time per call (a background thread bumps
-//!   the engine's epoch every [`EdgeConfig::tick`]) → [`EdgeError::Timeout`];
+//! - epoch interruption bounds the CPU time of each call (`deadline.rs`: on
+//!   Linux a CPU-time timer per calling thread moves the epoch once a call
+//!   overruns) → [`EdgeError::Timeout`];
 //! - [`StoreLimits`] and the pooling allocator cap guest memory → a trap;
 //! - an empty linker: the world imports nothing, so a module that imports
 //!   anything (WASI, say) fails to load.
@@ -18,21 +19,19 @@
 //! for that call; its instance is discarded and later calls get another.
 //! Instances are otherwise reused (the edge is stateless); at most
 //! [`EdgeConfig::max_instances`] exist at once, and a call that finds them
-//! all busy waits up to two deadlines (counted in epoch ticks, like the
-//! deadlines) for one to come back before it returns [`EdgeError::Busy`].
+//! all busy waits up to two deadlines for one to come back before it
+//! returns [`EdgeError::Busy`].
 //!
 //! [`Edge::native`] runs the same `pushwire-edge` code linked into the host
 //! instead of through wasm: a switch for measuring what the sandbox costs
 //! (`benches/edge_call.rs`), with the same API and results.
 
-use alloc::sync::Arc;
 use core::fmt;
 use core::str::FromStr;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use wasmtime::component::{Component, Linker};
@@ -40,6 +39,10 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
     StoreLimitsBuilder, Trap,
 };
+
+mod deadline;
+
+use deadline::Deadlines;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -72,10 +75,9 @@ pub struct EdgeConfig {
     /// Tokens, private channels and CORS origins, given to each new instance
     /// (`configure`). Default: no tokens, same-origin only.
     pub settings: Settings,
-    /// CPU time one call may take before it is stopped. Default 100 ms.
+    /// CPU time one call may take before it is stopped (rounded up to the
+    /// next 5 ms look at the clock). Default 100 ms.
     pub deadline: Duration,
-    /// How often the epoch advances; the deadline is rounded up to it. Default 5 ms.
-    pub tick: Duration,
     /// Most linear memory one instance may grow to. Default 16 MiB.
     pub memory_limit: usize,
     /// Most instances alive at once (idle and in calls). Default 64.
@@ -112,7 +114,6 @@ impl fmt::Debug for EdgeConfig {
             .field("cors_origins", &self.settings.cors_origins)
             .field("cors_credentials", &self.settings.cors_credentials)
             .field("deadline", &self.deadline)
-            .field("tick", &self.tick)
             .field("memory_limit", &self.memory_limit)
             .field("max_instances", &self.max_instances)
             .field("reuse_instances", &self.reuse_instances)
@@ -125,7 +126,6 @@ impl Default for EdgeConfig {
         Self {
             settings: open_settings(),
             deadline: Duration::from_millis(100),
-            tick: Duration::from_millis(5),
             memory_limit: 16 << 20,
             max_instances: 64,
             reuse_instances: true,
@@ -154,6 +154,16 @@ pub enum EdgeError {
     /// than [`EdgeConfig::max_instances`]).
     #[error("all {0} edge module instances stayed busy; try again shortly")]
     Busy(u32),
+}
+
+impl EdgeError {
+    /// A call that could not be timed (this thread's CPU-time timer could
+    /// not be made) and so was not made.
+    fn untimed(err: &std::io::Error) -> Self {
+        Self::Trap(format!(
+            "the call could not be timed ({err}), so it was not made"
+        ))
+    }
 }
 
 /// Counters since the edge was loaded, for metrics.
@@ -492,17 +502,6 @@ impl Edge {
         }
     }
 
-    /// Whether the epoch clock thread is parked (no guest call for a few
-    /// ticks); always false for [`Edge::native`]. For tests that need the
-    /// idle case.
-    #[doc(hidden)]
-    pub fn epoch_clock_parked(&self) -> bool {
-        match &self.runner {
-            Runner::Wasm(wasm) => wasm.ticker.shared.parked.load(Ordering::SeqCst),
-            Runner::Native(_) => false,
-        }
-    }
-
     /// The names of what the component imports (empty for a valid edge
     /// module, and for [`Edge::native`]).
     pub fn imports(&self) -> Vec<String> {
@@ -551,13 +550,16 @@ impl Edge {
         f: impl FnOnce(&bindings::Edge, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, EdgeError> {
         self.count_call();
-        // The epoch clock runs while any call (or wait for an instance) does.
-        let _running = wasm.ticker.run();
+        // Timed from before the checkout: a new instance runs guest code too.
+        let _watch = match wasm.deadlines.watch(&wasm.engine) {
+            Ok(watch) => watch,
+            Err(err) => return Err(self.count_failure(EdgeError::untimed(&err))),
+        };
         let mut instance = match wasm.checkout() {
             Ok(instance) => instance,
             Err(err) => return Err(self.count_failure(err)),
         };
-        instance.store.set_epoch_deadline(wasm.deadline_ticks);
+        wasm.deadlines.arm(&mut instance.store);
         let started = Instant::now();
         let result = f(&instance.edge, &mut instance.store);
         let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -611,12 +613,11 @@ struct Wasm {
     component: Component,
     pre: bindings::EdgePre<HostState>,
     config: EdgeConfig,
-    deadline_ticks: u64,
+    deadlines: Deadlines,
     pool: Mutex<Pool>,
     /// Signalled when an instance goes back to the pool or is dropped while
     /// a call waits (only then: a notify is a syscall on every call otherwise).
     returned: Condvar,
-    ticker: Ticker,
 }
 
 impl Wasm {
@@ -641,15 +642,10 @@ impl Wasm {
         let linker = Linker::<HostState>::new(&engine);
         let pre = linker.instantiate_pre(&component).map_err(load)?;
         let pre = bindings::EdgePre::new(pre).map_err(load)?;
-        let tick = config.tick.max(Duration::from_millis(1));
-        let deadline_ticks = u64::try_from(config.deadline.as_nanos().div_ceil(tick.as_nanos()))
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let ticker = Ticker::start(engine.clone(), tick)
-            .map_err(|err| EdgeError::Load(format!("cannot start the epoch thread: {err}")))?;
+        let deadlines = Deadlines::new(&engine, config.deadline)
+            .map_err(|err| EdgeError::Load(format!("cannot set up the edge's deadlines: {err}")))?;
         let config = EdgeConfig {
             max_instances: max,
-            tick,
             ..config
         };
         let edge = Self {
@@ -657,21 +653,23 @@ impl Wasm {
             component,
             pre,
             config,
-            deadline_ticks,
+            deadlines,
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
                 live: 0,
                 waiting: 0,
             }),
             returned: Condvar::new(),
-            ticker,
         };
         // Instantiate one now: a module whose start traps fails at load, not
         // at the first request.
-        let running = edge.ticker.run();
+        let watch = edge
+            .deadlines
+            .watch(&edge.engine)
+            .map_err(|err| EdgeError::Load(format!("the first call could not be timed: {err}")))?;
         let first = edge.checkout()?;
         edge.checkin(first);
-        drop(running);
+        drop(watch);
         Ok(edge)
     }
 
@@ -682,13 +680,10 @@ impl Wasm {
     /// An idle instance, or a new one if fewer than the cap exist, or wait
     /// up to two deadlines for one to come back.
     fn checkout(&self) -> Result<Instance, EdgeError> {
-        // Any call holding an instance ends within one deadline (plus a tick
-        // for the epoch to notice); waiting twice that leaves room before a
-        // caller is told the edge is busy. Counted in epoch ticks, the clock
-        // of the deadlines themselves: on a loaded machine the ticks slow
-        // down, and so does the wait, so "busy" keeps meaning "more calls
-        // than instances" rather than "the ticker thread was descheduled".
-        let give_up = self.ticker.ticks() + self.deadline_ticks * 2 + 2;
+        // Any call holding an instance ends within one deadline of its CPU
+        // time (plus a look at the clock); waiting twice that leaves room
+        // before a caller is told the edge is busy.
+        let give_up = Instant::now() + self.config.deadline * 2 + deadline::LOOK * 2;
         let mut pool = self.lock();
         loop {
             if self.config.reuse_instances
@@ -701,15 +696,15 @@ impl Wasm {
                 drop(pool);
                 return self.instantiate().inspect_err(|_| self.release_slot());
             }
-            if self.ticker.ticks() >= give_up {
+            let now = Instant::now();
+            if now >= give_up {
                 return Err(EdgeError::Busy(self.config.max_instances));
             }
             pool.waiting += 1;
-            // Woken when an instance comes back; otherwise look at the
-            // tick count again every few ticks.
+            // Woken when an instance comes back, or at the give-up time.
             pool = self
                 .returned
-                .wait_timeout(pool, self.config.tick * 4)
+                .wait_timeout(pool, give_up - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
             pool.waiting -= 1;
@@ -755,7 +750,7 @@ impl Wasm {
             .build();
         let mut store = Store::new(&self.engine, HostState { limits });
         store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(self.deadline_ticks);
+        self.deadlines.prepare(&mut store);
         let edge = self
             .pre
             .instantiate(&mut store)
@@ -770,104 +765,6 @@ impl Wasm {
         match err.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => EdgeError::Timeout(self.config.deadline),
             _ => EdgeError::Trap(format!("{err:#}")),
-        }
-    }
-}
-
-/// Bumps the engine's epoch every tick (and counts the ticks) while guest
-/// code may run; stops and joins on drop.
-///
-/// An idle server has nothing to time: at a tick when no call runs, the
-/// thread parks, and the next call wakes it (a deadline is counted from the
-/// epoch at the call's start, so a parked clock shortens no call). Calls come
-/// in bursts (a publish, the replies it frames, the polls that follow), each
-/// a few microseconds, so a burst costs one wake and one tick; a steady
-/// stream of calls costs about one wake per tick either way (a tick that
-/// ends the park, or the tick itself).
-struct Ticker {
-    shared: Arc<TickerShared>,
-    thread: Option<JoinHandle<()>>,
-}
-
-#[derive(Default)]
-struct TickerShared {
-    stop: AtomicBool,
-    ticks: AtomicU64,
-    /// Calls (and waits for an instance) in progress.
-    running: AtomicU64,
-    /// The thread is parked, or about to: a new call must unpark it.
-    parked: AtomicBool,
-}
-
-/// One call in progress; ends on drop.
-struct Running<'a>(&'a Ticker);
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        self.0.shared.running.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl Ticker {
-    fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
-        let shared = Arc::new(TickerShared::default());
-        let state = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("pushwire-epoch".into())
-            .spawn(move || {
-                while !state.stop.load(Ordering::SeqCst) {
-                    // The epoch clock itself: guest deadlines are counted in ticks.
-                    std::thread::sleep(tick);
-                    engine.increment_epoch();
-                    state.ticks.fetch_add(1, Ordering::SeqCst);
-                    if state.running.load(Ordering::SeqCst) > 0 {
-                        continue;
-                    }
-                    // Announce the park before the last look at `running`: a
-                    // call that starts after that look sees `parked` and
-                    // unparks (an unpark before the park makes it return).
-                    state.parked.store(true, Ordering::SeqCst);
-                    if state.running.load(Ordering::SeqCst) == 0
-                        && !state.stop.load(Ordering::SeqCst)
-                    {
-                        std::thread::park();
-                    }
-                    state.parked.store(false, Ordering::SeqCst);
-                }
-            })?;
-        Ok(Self {
-            shared,
-            thread: Some(thread),
-        })
-    }
-
-    /// Mark a call as running until the guard drops, waking the clock if it sleeps.
-    fn run(&self) -> Running<'_> {
-        self.shared.running.fetch_add(1, Ordering::SeqCst);
-        if self.shared.parked.load(Ordering::SeqCst) {
-            self.unpark();
-        }
-        Running(self)
-    }
-
-    fn unpark(&self) {
-        if let Some(thread) = &self.thread {
-            thread.thread().unpark();
-        }
-    }
-
-    /// Ticks since the start (the engine's epoch, as far as this thread moved it).
-    fn ticks(&self) -> u64 {
-        self.shared.ticks.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        self.unpark();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
@@ -983,29 +880,6 @@ mod tests {
             "SSE".parse::<Transport>(),
             Err(UnknownTransport("SSE".into()))
         );
-    }
-
-    #[test]
-    fn the_epoch_clock_sleeps_while_no_call_runs_and_wakes_for_one() {
-        let engine = Engine::default();
-        let ticker = Ticker::start(engine, Duration::from_millis(1)).unwrap();
-        let bound = Instant::now() + Duration::from_secs(10);
-        // Idle: the thread goes to park on its own.
-        while !ticker.shared.parked.load(Ordering::SeqCst) {
-            assert!(Instant::now() < bound, "the epoch thread never parked");
-            std::thread::yield_now();
-        }
-        // A call wakes it: the count moves again while the call runs.
-        let running = ticker.run();
-        let parked_at = ticker.ticks();
-        while ticker.ticks() < parked_at + 3 {
-            assert!(
-                Instant::now() < bound,
-                "a call did not wake the epoch thread"
-            );
-            std::thread::yield_now();
-        }
-        drop(running);
     }
 
     #[test]
