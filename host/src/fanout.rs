@@ -249,7 +249,8 @@ impl Framer {
 
     /// The head (status, headers) of a long-poll or poll reply for the
     /// subscription of `route`: asked of the edge once per distinct
-    /// subscription, and kept with the route.
+    /// subscription without its cursor (the WIT contract: the head is the
+    /// same at every position), and kept with the route.
     ///
     /// # Errors
     /// The edge module failed.
@@ -257,10 +258,14 @@ impl Framer {
         if let Some(head) = route.reply_head.get() {
             return Ok(Arc::clone(head));
         }
+        let sub = Subscription {
+            cursor: None,
+            ..route.sub.clone()
+        };
         let head = self.lock().heads.get_or_try_insert(
-            &route.sub,
+            &sub,
             |head| head.headers.iter().map(|(n, v)| n.len() + v.len()).sum(),
-            || self.edge.open(&route.sub).map(Arc::new),
+            || self.edge.open(&sub).map(Arc::new),
         )?;
         Ok(Arc::clone(route.reply_head.get_or_init(|| head)))
     }

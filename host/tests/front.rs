@@ -218,6 +218,27 @@ async fn pollers_at_the_same_position_share_one_route_one_subscriber_and_one_fra
 }
 
 #[tokio::test]
+async fn a_poller_that_moves_on_asks_the_edge_for_its_reply_head_once() {
+    let server = Server::start().await;
+    let calls = || server.app.framer.edge().stats().calls;
+    let first = support::body_text(get(server.addr, "/sub/mover?transport=poll", &[]).await).await;
+    let mut reply: serde_json::Value = serde_json::from_str(&first).unwrap();
+    for round in 0..5 {
+        server.publish_ok("mover", &format!("round {round}")).await;
+        let before = calls();
+        let path = format!(
+            "/sub/mover?transport=poll&since={}",
+            reply["cursor"].as_str().unwrap()
+        );
+        let body = support::body_text(get(server.addr, &path, &[]).await).await;
+        assert!(body.contains(&format!("round {round}")), "{body}");
+        reply = serde_json::from_str(&body).unwrap();
+        // A new position: its route and its reply, not its head again.
+        assert_eq!(calls() - before, 2, "round {round}");
+    }
+}
+
+#[tokio::test]
 async fn publishes_keep_the_connection_however_their_bodies_arrive() {
     let server = Server::start().await;
     let mut tcp = connect(&server).await;
