@@ -76,7 +76,7 @@ TITLES = {
     "paced": "SSE paced: 20 msgs/s (200 messages) to 1,000 subscribers",
     "idle": "10,000 idle SSE subscribers",
     "longpoll": "long-poll: 100 subscribers, 10 msgs/s ({messages} messages)",
-    "multipart": "multipart: 100 viewers, 30 fps, 50 KiB frames (150 frames)",
+    "multipart": "multipart: 100 viewers, 30 fps, 50 KiB frames (450 frames)",
     "multipart-slow": "multipart with 10 slow viewers (one read a second) among the 100",
 }
 
