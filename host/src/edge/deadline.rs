@@ -12,7 +12,7 @@
 //! run past its deadline it marks the call expired and moves the epoch; the
 //! store's callback then stops that call and lets every other one go on.
 //! A call costs no syscall and wakes no thread (a clock thread woken per
-//! burst of calls cost ~90 µs of CPU per long-poll publish, BENCHMARKS.md),
+//! burst of calls cost 75–90 µs of CPU per long-poll publish, BENCHMARKS.md),
 //! an idle thread gets no signal (its CPU clock stands still), and the
 //! deadline is CPU time of the calling thread, as [`super::EdgeConfig`]
 //! says: a call descheduled on a loaded machine is not cut short.
@@ -394,6 +394,7 @@ mod ticker {
                 .name("pushwire-epoch".into())
                 .spawn(move || {
                     while !state.stop.load(Ordering::SeqCst) {
+                        // The clock itself: deadlines are counted in its ticks.
                         std::thread::sleep(tick);
                         engine.increment_epoch();
                         if state.running.load(Ordering::SeqCst) > 0 {
