@@ -56,8 +56,48 @@ fn main() {
         );
     }
 
+    ensure_targets(&[TARGET, SDK_TARGET]);
     build_edge_guests(workspace, &out_dir);
     build_sdk(workspace, &out_dir);
+}
+
+/// Install the wasm targets the nested builds need when the toolchain lacks
+/// them (a toolchain that came with the machine has only its host target, and
+/// rustup does not add the targets `rust-toolchain.toml` names on its own), so
+/// the first `cargo run` on a fresh machine works. Without rustup, stop with
+/// one line that says what to install.
+fn ensure_targets(targets: &[&str]) {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    let missing: Vec<&str> = targets
+        .iter()
+        .copied()
+        .filter(|target| {
+            sysroot
+                .as_ref()
+                .is_none_or(|root| !root.join("lib/rustlib").join(target).join("lib").is_dir())
+        })
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let hint = format!("rustup target add {}", missing.join(" "));
+    println!("cargo::warning=installing the missing Rust targets: {hint}");
+    let mut add = Command::new("rustup");
+    add.args(["target", "add"]).args(&missing);
+    // The toolchain of the outer build (rust-toolchain.toml), not rustup's default.
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        add.arg("--toolchain").arg(toolchain);
+    }
+    match add.status() {
+        Ok(status) if status.success() => {}
+        _ => panic!("the Rust targets {} are missing; run `{hint}`", missing.join(", ")),
+    }
 }
 
 fn build_edge_guests(workspace: &Path, out_dir: &Path) {
