@@ -43,16 +43,26 @@
 //! # Framing once per transport
 //! The framed bytes of a message depend only on the transport, the entry and
 //! the cursor text after it. For a single-channel subscription the cursor
-//! after sequence `n` is `<epoch>.<n>` for every subscriber, so a host can
-//! cache framed bytes by `(transport, channel, seq)` and write the same
-//! `Arc` bytes to all of them. For a multi-channel subscription the cursor
-//! also holds the other channels' positions, which subscribers that are
-//! caught up share: key the cache by `(transport, channel list, cursor text)`.
+//! after sequence `n` is `<epoch>.<n>` for every subscriber, so a driver
+//! frames a message once per transport and writes the same bytes to all of
+//! them. Two mechanisms let it do that at publish time, with the bytes kept
+//! where the message is:
+//! - a subscriber carries a [`SubscriberTag`] (its transport, say), and
+//!   [`Published::tags`] says which tags the channel's subscribers carry:
+//!   the transports to frame the new message for;
+//! - [`Hub::publish_attached`] stores an [`Attachment`] with the entry (the
+//!   driver's framed bytes), which readers find with [`Entry::attachment`]
+//!   and which leaves the log with the entry.
+//!
+//! For a multi-channel subscription the cursor also holds the other channels'
+//! positions; a driver writes that per-subscriber part in front of a shared
+//! body, or frames per cursor text.
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::fmt;
 use core::time::Duration;
 
@@ -190,8 +200,45 @@ pub enum StartFrom {
     Cursor(Cursor),
 }
 
+/// What a driver keeps with a log entry ([`Hub::publish_attached`]), e.g. the
+/// message's framed bytes per transport: shared by every reader, dropped when
+/// the entry leaves the log and the last reader is done with it.
+pub type Attachment = Arc<dyn Any + Send + Sync>;
+
+/// A label a driver gives a subscriber ([`Hub::subscribe_tagged`]), such as
+/// its transport: [`Published::tags`] reports which labels a channel's
+/// subscribers carry when a message is published. From 0 to
+/// [`SubscriberTag::MAX`]; [`Hub::subscribe`] gives [`SubscriberTag::NONE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SubscriberTag(u8);
+
+impl SubscriberTag {
+    /// The tag of subscribers made with [`Hub::subscribe`].
+    pub const NONE: Self = Self(0);
+    /// The largest tag.
+    pub const MAX: u8 = 31;
+
+    /// Tag `value`, or `None` above [`SubscriberTag::MAX`].
+    pub const fn new(value: u8) -> Option<Self> {
+        if value <= Self::MAX {
+            Some(Self(value))
+        } else {
+            None
+        }
+    }
+
+    /// The tag's number.
+    pub const fn value(self) -> u8 {
+        self.0
+    }
+
+    /// This tag's bit in [`Published::tags`].
+    pub const fn bit(self) -> u32 {
+        1 << self.0
+    }
+}
+
 /// One published message, stored once and shared by every reader.
-#[derive(Debug, PartialEq, Eq)]
 pub struct Entry {
     channel: Arc<str>,
     seq: u64,
@@ -199,7 +246,37 @@ pub struct Entry {
     event: Option<Arc<str>>,
     data: Arc<[u8]>,
     published_at: Timestamp,
+    attachment: Option<Attachment>,
 }
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("channel", &self.channel)
+            .field("seq", &self.seq)
+            .field("global_seq", &self.global_seq)
+            .field("event", &self.event)
+            .field("data", &self.data)
+            .field("published_at", &self.published_at)
+            .field("attachment", &self.attachment.is_some())
+            .finish()
+    }
+}
+
+/// Entries are equal when their messages are: the attachment is the
+/// driver's, not part of the message.
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.channel == other.channel
+            && self.seq == other.seq
+            && self.global_seq == other.global_seq
+            && self.event == other.event
+            && self.data == other.data
+            && self.published_at == other.published_at
+    }
+}
+
+impl Eq for Entry {}
 
 impl Entry {
     /// The channel's name.
@@ -236,6 +313,11 @@ impl Entry {
     pub fn published_at(&self) -> Timestamp {
         self.published_at
     }
+
+    /// What the driver stored with it ([`Hub::publish_attached`]).
+    pub fn attachment(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.attachment.as_deref()
+    }
 }
 
 /// What [`Hub::publish`] did.
@@ -253,6 +335,8 @@ pub struct Published {
     pub reached: usize,
     /// How many messages left the channel's log to make room or by age.
     pub evicted: usize,
+    /// The [`SubscriberTag::bit`]s of the channel's subscribers, or-ed.
+    pub tags: u32,
 }
 
 impl Published {
@@ -662,6 +746,7 @@ struct Subscriber {
     slots: Vec<Slot>,
     /// Queued in `Hub::ready` and not yet polled.
     ready: bool,
+    tag: SubscriberTag,
 }
 
 /// Channels, replay logs and subscribers; see the [module docs](self).
@@ -785,6 +870,22 @@ impl Hub {
         data: impl Into<Arc<[u8]>>,
         now: Timestamp,
     ) -> Result<Published, HubError> {
+        self.publish_attached(channel, event, data, None, now)
+    }
+
+    /// [`Hub::publish`], keeping `attachment` with the entry for its readers
+    /// ([`Entry::attachment`]).
+    ///
+    /// # Errors
+    /// As [`Hub::publish`]; the attachment is dropped then.
+    pub fn publish_attached(
+        &mut self,
+        channel: &str,
+        event: &str,
+        data: impl Into<Arc<[u8]>>,
+        attachment: Option<Attachment>,
+        now: Timestamp,
+    ) -> Result<Published, HubError> {
         validate_channel_name(channel)?;
         if event != DEFAULT_EVENT {
             validate_event_name(event)?;
@@ -826,12 +927,14 @@ impl Hub {
             event: (event != DEFAULT_EVENT).then(|| Arc::from(event)),
             data,
             published_at: now,
+            attachment,
         }));
         target.log_bytes = target.log_bytes.saturating_add(size);
         let evicted = target.evict(Some(now));
         refresh_expiry(expiries, target, index);
+        let mut tags = 0;
         for &id in &target.subscribers {
-            mark_ready(subscribers, ready, id);
+            tags |= mark_ready(subscribers, ready, id);
         }
         let published = Published {
             epoch,
@@ -839,6 +942,7 @@ impl Hub {
             global_seq,
             reached: target.subscribers.len(),
             evicted,
+            tags,
         };
         self.handle_timeout(now);
         Ok(published)
@@ -858,6 +962,20 @@ impl Hub {
         &mut self,
         channels: &[S],
         from: StartFrom,
+    ) -> Result<SubscriberId, HubError> {
+        self.subscribe_tagged(channels, from, SubscriberTag::NONE)
+    }
+
+    /// [`Hub::subscribe`] with a tag that publishes to its channels report
+    /// ([`Published::tags`]).
+    ///
+    /// # Errors
+    /// As [`Hub::subscribe`].
+    pub fn subscribe_tagged<S: AsRef<str>>(
+        &mut self,
+        channels: &[S],
+        from: StartFrom,
+        tag: SubscriberTag,
     ) -> Result<SubscriberId, HubError> {
         if channels.is_empty() {
             return Err(HubError::NoChannels);
@@ -956,6 +1074,7 @@ impl Hub {
             Subscriber {
                 slots,
                 ready: false,
+                tag,
             },
         );
         if has_something {
@@ -1178,17 +1297,21 @@ impl Hub {
     }
 }
 
+/// Queue subscriber `id` for [`Hub::poll_ready`] unless it is queued; its
+/// tag's bit (0 if it does not exist).
 fn mark_ready(
     subscribers: &mut BTreeMap<u32, Subscriber>,
     ready: &mut VecDeque<SubscriberId>,
     id: u32,
-) {
-    if let Some(subscriber) = subscribers.get_mut(&id)
-        && !subscriber.ready
-    {
+) -> u32 {
+    let Some(subscriber) = subscribers.get_mut(&id) else {
+        return 0;
+    };
+    if !subscriber.ready {
         subscriber.ready = true;
         ready.push_back(SubscriberId(id));
     }
+    subscriber.tag.bit()
 }
 
 fn cursor_of(epoch: u64, slots: &[Slot]) -> Cursor {
@@ -1243,6 +1366,61 @@ mod tests {
             max_age: None,
             policy: DeliveryPolicy::Queue { max_lag: u64::MAX },
         }
+    }
+
+    #[test]
+    fn a_publish_reports_the_tags_of_its_channels_subscribers() {
+        let mut hub = hub_with(unbounded());
+        let tag = |n| SubscriberTag::new(n).unwrap();
+        hub.subscribe_tagged(&["a"], StartFrom::Newest, tag(1))
+            .unwrap();
+        hub.subscribe_tagged(&["a", "b"], StartFrom::Newest, tag(3))
+            .unwrap();
+        hub.subscribe(&["b"], StartFrom::Newest).unwrap();
+        let published = hub
+            .publish("a", DEFAULT_EVENT, b"x".as_slice(), at(0))
+            .unwrap();
+        assert_eq!(published.tags, 0b1010);
+        let published = hub
+            .publish("b", DEFAULT_EVENT, b"x".as_slice(), at(0))
+            .unwrap();
+        assert_eq!(published.tags, 0b1001, "tag 3 and the untagged subscriber");
+        let published = hub
+            .publish("c", DEFAULT_EVENT, b"x".as_slice(), at(0))
+            .unwrap();
+        assert_eq!(published.tags, 0, "nobody listens on c");
+        assert_eq!(SubscriberTag::new(SubscriberTag::MAX + 1), None);
+    }
+
+    #[test]
+    fn an_attachment_reaches_readers_and_leaves_the_log_with_its_entry() {
+        let mut hub = hub_with(ChannelConfig {
+            max_count: 1,
+            ..unbounded()
+        });
+        let reader = hub.subscribe(&["a"], StartFrom::Newest).unwrap();
+        let framed: Attachment = Arc::new(String::from("framed"));
+        hub.publish_attached(
+            "a",
+            DEFAULT_EVENT,
+            b"x".as_slice(),
+            Some(Arc::clone(&framed)),
+            at(0),
+        )
+        .unwrap();
+        let batch = hub.read(reader, 8).unwrap();
+        let Some(Delivery::Message { entry, .. }) = batch.items.first() else {
+            panic!("a message: {batch:?}");
+        };
+        let attached = entry
+            .attachment()
+            .and_then(|any| any.downcast_ref::<String>());
+        assert_eq!(attached.map(String::as_str), Some("framed"));
+        drop(batch);
+        assert_eq!(Arc::strong_count(&framed), 2, "the log holds it");
+        hub.publish("a", DEFAULT_EVENT, b"y".as_slice(), at(0))
+            .unwrap();
+        assert_eq!(Arc::strong_count(&framed), 1, "evicted with its entry");
     }
 
     fn publish(hub: &mut Hub, channel: &str, data: &str, now: u64) -> u64 {
