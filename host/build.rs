@@ -96,7 +96,10 @@ fn ensure_targets(targets: &[&str]) {
     }
     match add.status() {
         Ok(status) if status.success() => {}
-        _ => panic!("the Rust targets {} are missing; run `{hint}`", missing.join(", ")),
+        _ => panic!(
+            "the Rust targets {} are missing; run `{hint}`",
+            missing.join(", ")
+        ),
     }
 }
 

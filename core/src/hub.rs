@@ -58,6 +58,7 @@
 //! positions; a driver writes that per-subscriber part in front of a shared
 //! body, or frames per cursor text.
 
+use alloc::borrow::Cow;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -418,6 +419,44 @@ impl Delivery {
             Self::Disconnect { resume } => resume,
         }
     }
+
+    /// The message a subscriber is sent for this item: the message itself,
+    /// or for a gap a message with event [`GAP_EVENT`] and [`Gap::write_data`]
+    /// as its data; `None` for a disconnect (nothing is sent).
+    pub fn message(&self) -> Option<MessageRef<'_>> {
+        match self {
+            Self::Message { entry, cursor, .. } => Some(MessageRef {
+                id: cursor,
+                channel: entry.channel(),
+                event: entry.event(),
+                data: Cow::Borrowed(entry.data()),
+            }),
+            Self::Gap(gap) => {
+                let mut data = Vec::new();
+                gap.write_data(&mut data);
+                Some(MessageRef {
+                    id: &gap.resume,
+                    channel: &gap.channel,
+                    event: GAP_EVENT,
+                    data: Cow::Owned(data),
+                })
+            }
+            Self::Disconnect { .. } => None,
+        }
+    }
+}
+
+/// A message as a subscriber is sent it ([`Delivery::message`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRef<'a> {
+    /// The subscriber's cursor after it: the message's id.
+    pub id: &'a Cursor,
+    /// The channel it came from.
+    pub channel: &'a str,
+    /// The event name.
+    pub event: &'a str,
+    /// The payload.
+    pub data: Cow<'a, [u8]>,
 }
 
 /// The answer of [`Hub::read`].

@@ -64,7 +64,7 @@ use core::time::Duration;
 
 use crate::Timestamp;
 use crate::cursor::Cursor;
-use crate::hub::{Delivery, GAP_EVENT, Hub, HubError, ReadBatch, StartFrom, SubscriberId};
+use crate::hub::{Delivery, Hub, HubError, ReadBatch, StartFrom, SubscriberId};
 use crate::wire::{self, WireMessageRef};
 
 /// The host's id for one poll request.
@@ -533,41 +533,20 @@ pub fn encode_reply(reply: &LongPollReply, out: &mut Vec<u8>) -> Result<(), Long
             });
         }
     }
-    // Gap notices need their data written out and every id as text; the
+    // Every id as text, and each message's data (a gap's written out); the
     // shared wire encoder then writes the JSON.
-    let mut owned: Vec<(String, String)> = Vec::with_capacity(reply.items.len());
-    for item in &reply.items {
-        let data = match item {
-            Delivery::Gap(gap) => {
-                let mut scratch = Vec::new();
-                gap.write_data(&mut scratch);
-                String::from_utf8(scratch).unwrap_or_default()
-            }
-            _ => String::new(),
-        };
-        owned.push((item.cursor().to_string(), data));
-    }
-    let messages = reply
+    let owned: Vec<_> = reply
         .items
         .iter()
-        .zip(&owned)
-        .filter_map(|(item, (id, gap_data))| {
-            let (channel, event, data) = match item {
-                Delivery::Message { entry, .. } => (
-                    entry.channel(),
-                    entry.event(),
-                    core::str::from_utf8(entry.data()).unwrap_or_default(),
-                ),
-                Delivery::Gap(gap) => (&*gap.channel, GAP_EVENT, gap_data.as_str()),
-                _ => return None,
-            };
-            Some(WireMessageRef {
-                id,
-                channel,
-                event,
-                data,
-            })
-        });
+        .filter_map(Delivery::message)
+        .map(|message| (message.id.to_string(), message))
+        .collect();
+    let messages = owned.iter().map(|(id, message)| WireMessageRef {
+        id,
+        channel: message.channel,
+        event: message.event,
+        data: core::str::from_utf8(&message.data).unwrap_or_default(),
+    });
     wire::encode_longpoll_reply(&reply.cursor.to_string(), messages, out);
     Ok(())
 }
