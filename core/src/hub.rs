@@ -195,6 +195,10 @@ pub enum StartFrom {
     Oldest,
     /// After the newest message: only what is published from now on.
     Newest,
+    /// At the newest message the log holds, which is delivered first (a
+    /// picture's current frame); as [`StartFrom::Newest`] when the log is
+    /// empty.
+    Last,
     /// Where a cursor left off. A cursor from another epoch (an earlier
     /// server life) starts at the beginning of this life with a
     /// [`GapCause::EpochChanged`] gap on every channel.
@@ -1088,6 +1092,13 @@ impl Hub {
             let (position, epoch_gap) = match &from {
                 StartFrom::Oldest => (channel.first_retained().saturating_sub(1), false),
                 StartFrom::Newest => (channel.last_seq, false),
+                StartFrom::Last => (
+                    channel
+                        .last_seq
+                        .saturating_sub(1)
+                        .max(channel.first_retained().saturating_sub(1)),
+                    false,
+                ),
                 StartFrom::Cursor(cursor) if cursor.epoch() == self.epoch => {
                     (cursor.position(index).unwrap_or(0), false)
                 }
@@ -1405,6 +1416,28 @@ mod tests {
             max_age: None,
             policy: DeliveryPolicy::Queue { max_lag: u64::MAX },
         }
+    }
+
+    #[test]
+    fn starting_at_the_last_message_delivers_it_first() {
+        let mut hub = hub_with(unbounded());
+        let empty = hub.subscribe(&["cam"], StartFrom::Last).unwrap();
+        assert!(hub.read(empty, 8).unwrap().items.is_empty(), "nothing yet");
+        for frame in [b"1", b"2", b"3"] {
+            hub.publish("cam", DEFAULT_EVENT, frame.as_slice(), at(0))
+                .unwrap();
+        }
+        let viewer = hub.subscribe(&["cam"], StartFrom::Last).unwrap();
+        let batch = hub.read(viewer, 8).unwrap();
+        let data: Vec<&[u8]> = batch
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Delivery::Message { entry, .. } => Some(entry.data()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(data, [b"3".as_slice()]);
     }
 
     #[test]

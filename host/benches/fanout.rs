@@ -80,7 +80,7 @@ async fn run(edge: Edge, subscribers: usize, messages: usize) -> Duration {
     }
     let started = Instant::now();
     for _ in 0..messages {
-        hub.publish("bench", "message", payload.clone().into_bytes())
+        app.publish("bench", "message", payload.clone().into_bytes())
             .unwrap();
     }
     for reader in readers {

@@ -28,6 +28,7 @@ use pushwire_core::hub::{Delivery, SubscriberId};
 use tokio::time::{Instant, Sleep};
 
 use crate::edge::Transport;
+use crate::fanout::Framing;
 use crate::hub::{Parked, Read};
 use crate::server::App;
 
@@ -184,13 +185,18 @@ impl StreamBody {
                 .framer
                 .frame(self.transport, item, self.multi_channel)
             {
-                Ok(Some(bytes)) => {
+                Ok(Some(Framing { prefix, body })) => {
                     self.app.metrics.delivered(1);
                     if self.repeat_last.is_some() && matches!(item, Delivery::Message { .. }) {
-                        self.last = Some(bytes.clone());
+                        // Repeated whole: a prefix is written with it.
+                        self.last = Some(match &prefix {
+                            Some(prefix) => Bytes::from([&prefix[..], &body[..]].concat()),
+                            None => body.clone(),
+                        });
                         new_message = true;
                     }
-                    self.pending.push_back(bytes);
+                    self.pending.extend(prefix);
+                    self.pending.push_back(body);
                 }
                 Ok(None) => {}
                 Err(err) => {

@@ -52,7 +52,7 @@ pub async fn ticker(app: Arc<App>, seed: u64) {
     loop {
         ticks.tick().await;
         let data = market.step(unix_millis());
-        if let Err(err) = app.hub.publish(TICKER_CHANNEL, "price", data.into_bytes()) {
+        if let Err(err) = app.publish(TICKER_CHANNEL, "price", data.into_bytes()) {
             tracing::error!("the demo ticker cannot publish, stopping: {err}");
             return;
         }
@@ -71,7 +71,7 @@ pub async fn stats(app: Arc<App>, channel: String) {
     loop {
         ticks.tick().await;
         let data = stats_json(&app);
-        if let Err(err) = app.hub.publish(&channel, "stats", data.into_bytes()) {
+        if let Err(err) = app.publish(&channel, "stats", data.into_bytes()) {
             tracing::error!("the stats publisher cannot publish, stopping: {err}");
             return;
         }

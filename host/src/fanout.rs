@@ -1,157 +1,157 @@
-//! Framing once per transport: the edge module frames each message the first
-//! time a subscriber of a transport needs it, and every other subscriber of
-//! that transport gets the same `Bytes`.
+//! Framing once per transport, at publish.
 //!
-//! The framed bytes of a message depend only on the transport, the message
-//! and the cursor after it. For a single-channel subscription that cursor is
-//! the same for everyone (`<epoch>.<seq>`), so the key is the transport and
-//! the message's hub-wide publish number; a multi-channel subscription also
-//! keys on its cursor text (subscribers of the same channel list that are
-//! caught up share it).
+//! When a message is published, the edge module frames it once for each
+//! streaming transport its channel's subscribers use (the hub reports them as
+//! [`Published::tags`]), outside the hub's lock and before any subscriber is
+//! woken. The bytes are kept with the log entry ([`Framed`], the entry's
+//! attachment): every subscriber of a transport writes the same `Bytes`, and
+//! they leave the log with the entry. A subscriber whose message was not
+//! framed at publish (it subscribed meanwhile) frames it on its first read,
+//! for everyone after it.
 //!
-//! Long polls and polls the same way: pollers that were at the same position
-//! send the same request and get the same reply, so a request is routed once
-//! per distinct request, a reply framed once per distinct (transport,
-//! messages, next cursor), and its head made once per distinct subscription;
-//! a hundred long-pollers answered by one publish cost one edge call, not
-//! three hundred (the edge contract says these calls depend only on their
-//! arguments).
+//! A subscriber of several channels has a cursor of its own after each
+//! message. On SSE it writes its `id:` line (core's [`sse::encode_id`]) in
+//! front of a body the edge framed without one; on the other transports the
+//! message is framed per distinct cursor text (subscribers that are caught up
+//! share one). Gap notices are each subscriber's own, framed when read.
+//!
+//! Long polls: the polls held at one position share one reply
+//! ([`crate::hub::Answered`]), framed once. What the edge's `route` answered
+//! is kept by the front door per request; a poll reply's head is kept here
+//! per subscription (`heads`), so a poller that moves on costs no new head.
 
 use alloc::sync::Arc;
-use core::borrow::Borrow;
-use core::hash::Hash;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
-
-use pushwire_core::hub::{Delivery, GAP_EVENT};
-
-use crate::edge::{
-    Edge, EdgeError, Message, Refusal, Request, ResponseHead, Subscription, Transport,
+use pushwire_core::hub::{
+    Attachment, Delivery, HubError, MessageRef, Published, StartFrom, SubscriberId, SubscriberTag,
 };
+use pushwire_core::sse;
 
-/// How many framed messages a generation of the cache holds.
-const GENERATION: usize = 4096;
-/// How many framed bytes a generation holds: without it, 50 KiB webcam
-/// frames kept up to 2 × 4096 of them alive (pushwire-bench multipart: 8.8 MB
-/// of server RSS for 150 frames). A reader later than two generations
-/// frames its message again, which costs an edge call, never a message.
-const GENERATION_BYTES: usize = 1 << 20;
+use crate::edge::{Edge, EdgeError, Message, Refusal, ResponseHead, Subscription, Transport};
+use crate::hub::SharedHub;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Key {
-    transport: Transport,
-    global_seq: u64,
-    /// The cursor text, for multi-channel subscriptions only.
-    cursor: Option<Box<str>>,
+/// The streaming transports, and SSE without its `id:` line: what a message
+/// is framed for at publish. A slot's [`SubscriberTag`] is its index + 1 (0 is
+/// untagged: polls, and multi-channel subscribers of the other transports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Sse,
+    Stream,
+    Multipart,
+    Iframe,
+    /// SSE for subscribers of several channels: each writes its own `id:` line.
+    BareSse,
 }
 
-/// A reply's identity: what `frame-reply` is given.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct ReplyKey {
-    transport: Transport,
-    /// The cursor the reply carries.
-    cursor: Box<str>,
-    /// Each message's hub-wide publish number and, for multi-channel
-    /// subscriptions, its cursor text.
-    messages: Box<[(u64, Option<Box<str>>)]>,
-}
+impl Slot {
+    const ALL: [Self; 5] = [
+        Self::Sse,
+        Self::Stream,
+        Self::Multipart,
+        Self::Iframe,
+        Self::BareSse,
+    ];
 
-/// Two generations of results: a lookup in the older one moves the entry
-/// forward; the older one is dropped whole when the newer one fills (with
-/// 4096 entries or 1 MiB).
-pub(crate) struct Generations<K, V> {
-    current: HashMap<K, V>,
-    /// Framed bytes held by `current`.
-    current_bytes: usize,
-    previous: HashMap<K, V>,
-}
-
-impl<K, V> Default for Generations<K, V> {
-    fn default() -> Self {
-        Self {
-            current: HashMap::new(),
-            current_bytes: 0,
-            previous: HashMap::new(),
+    /// The slot a subscriber of `transport` to one (`multi_channel` false)
+    /// or several channels reads from, if it shares framed bytes with others.
+    fn of(transport: Transport, multi_channel: bool) -> Option<Self> {
+        match (transport, multi_channel) {
+            (Transport::Sse, false) => Some(Self::Sse),
+            (Transport::Sse, true) => Some(Self::BareSse),
+            (Transport::Stream, false) => Some(Self::Stream),
+            (Transport::Multipart, false) => Some(Self::Multipart),
+            (Transport::Iframe, false) => Some(Self::Iframe),
+            _ => None,
         }
+    }
+
+    fn transport(self) -> Transport {
+        match self {
+            Self::Sse | Self::BareSse => Transport::Sse,
+            Self::Stream => Transport::Stream,
+            Self::Multipart => Transport::Multipart,
+            Self::Iframe => Transport::Iframe,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn tag(self) -> SubscriberTag {
+        // Five slots, all below the largest tag.
+        SubscriberTag::new(self as u8 + 1).unwrap_or(SubscriberTag::NONE)
     }
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Generations<K, V> {
-    /// The value kept for `key` (moved forward from the older generation).
-    pub(crate) fn get<Q>(&mut self, key: &Q) -> Option<V>
-    where
-        K: Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        if let Some(value) = self.current.get(key) {
-            return Some(value.clone());
-        }
-        let (key, value) = self.previous.remove_entry(key)?;
-        self.current.insert(key, value.clone());
-        Some(value)
-    }
-
-    /// Keep `value` (`size` bytes) for `key`.
-    pub(crate) fn insert(&mut self, key: K, value: V, size: usize) {
-        if self.current.len() >= GENERATION || self.current_bytes >= GENERATION_BYTES {
-            self.previous = core::mem::take(&mut self.current);
-            self.current_bytes = 0;
-        }
-        self.current_bytes += size;
-        self.current.insert(key, value);
-    }
-
-    /// The value for `key`, made by `make` (and kept, `size` bytes) if
-    /// neither generation has it.
-    fn get_or_try_insert<E>(
-        &mut self,
-        key: &K,
-        size: impl Fn(&V) -> usize,
-        make: impl FnOnce() -> Result<V, E>,
-    ) -> Result<V, E> {
-        if let Some(value) = self.get(key) {
-            return Ok(value);
-        }
-        let value = make()?;
-        self.insert(key.clone(), value.clone(), size(&value));
-        Ok(value)
-    }
+/// The hub tag of a subscriber of `transport` to one or several channels.
+pub fn tag(transport: Transport, multi_channel: bool) -> SubscriberTag {
+    Slot::of(transport, multi_channel).map_or(SubscriberTag::NONE, Slot::tag)
 }
 
-/// The caches, behind one lock.
+/// How many distinct cursors a message keeps framed bytes for (subscribers of
+/// several channels on stream, multipart or iframe); past it each further
+/// cursor frames without keeping, so a message holds a bounded amount.
+const MAX_CURSORS: usize = 32;
+
+/// A message's framed bytes, kept with its log entry: `None` inside a slot
+/// when the edge refused the message for that transport (logged once).
 #[derive(Default)]
-struct Caches {
-    frames: Generations<Key, Option<Bytes>>,
-    replies: Generations<ReplyKey, Result<Bytes, String>>,
-    heads: Generations<Subscription, Arc<ResponseHead>>,
+pub struct Framed {
+    slots: [OnceLock<Option<Bytes>>; Slot::ALL.len()],
+    by_cursor: Mutex<Vec<ByCursor>>,
 }
 
-/// What `route` answered for a request: shared by every identical request.
+/// A message's bytes for subscribers of a transport at one cursor.
+struct ByCursor {
+    transport: Transport,
+    cursor: Box<str>,
+    bytes: Option<Bytes>,
+}
+
+/// What a subscriber writes for one delivery: its own prefix (an SSE `id:`
+/// line) and the shared body.
+pub struct Framing {
+    /// Written first, when the subscriber has a part of its own.
+    pub prefix: Option<Bytes>,
+    /// The framed message.
+    pub body: Bytes,
+}
+
+/// What `route` answered for a request.
 pub type Routed = Arc<Result<Route, Refusal>>;
 
 /// A subscription `route` accepted, and the head of its poll replies once
-/// asked (long-pollers at one position send the same request, so the head
-/// is looked up once for all of them).
+/// asked.
 pub struct Route {
     /// The subscription.
     pub sub: Subscription,
     reply_head: OnceLock<Arc<ResponseHead>>,
 }
 
-/// What `route` answered, by request.
-type Routes = Generations<Request, Routed>;
+impl Route {
+    /// A route for `sub`.
+    pub fn new(sub: Subscription) -> Self {
+        Self {
+            sub,
+            reply_head: OnceLock::new(),
+        }
+    }
+}
 
-/// The edge module plus the shared framing cache and its constant bytes.
+/// Most poll-reply heads kept (one per distinct subscription without its
+/// cursor); past it the kept ones are dropped and asked for again.
+const MAX_HEADS: usize = 4096;
+
+/// The edge module, its constant bytes, and the poll-reply heads.
 pub struct Framer {
     edge: Arc<Edge>,
-    cache: Mutex<Caches>,
-    /// Apart from the framing caches, and not held across the edge call:
-    /// concurrent subscribe requests route in parallel.
-    routes: Mutex<Routes>,
     heartbeats: HashMap<Transport, Bytes>,
     ends: HashMap<Transport, Bytes>,
+    heads: Mutex<HashMap<Subscription, Arc<ResponseHead>>>,
 }
 
 impl Framer {
@@ -162,23 +162,15 @@ impl Framer {
     pub fn new(edge: Arc<Edge>) -> Result<Self, EdgeError> {
         let mut heartbeats = HashMap::new();
         let mut ends = HashMap::new();
-        for transport in [
-            Transport::Sse,
-            Transport::Stream,
-            Transport::Multipart,
-            Transport::Iframe,
-            Transport::Longpoll,
-            Transport::Poll,
-        ] {
+        for transport in Transport::ALL {
             heartbeats.insert(transport, Bytes::from(edge.heartbeat(transport)?));
             ends.insert(transport, Bytes::from(edge.end(transport)?));
         }
         Ok(Self {
             edge,
-            cache: Mutex::new(Caches::default()),
-            routes: Mutex::new(Routes::default()),
             heartbeats,
             ends,
+            heads: Mutex::new(HashMap::new()),
         })
     }
 
@@ -197,9 +189,58 @@ impl Framer {
         self.ends.get(&transport).cloned().unwrap_or_default()
     }
 
-    /// The framed bytes of one delivery for `transport`: shared for messages,
-    /// framed on the spot for gap notices. `None` when the edge refused this
-    /// message for this transport (logged once).
+    /// Publish on `hub`, frame the message for the transports its channel's
+    /// subscribers use (outside the hub's lock), then wake them.
+    ///
+    /// # Errors
+    /// The hub's refusal (bad name, message too large, too many channels).
+    pub fn publish(
+        &self,
+        hub: &SharedHub,
+        channel: &str,
+        event: &str,
+        data: Vec<u8>,
+    ) -> Result<Published, HubError> {
+        let framed = Arc::new(Framed::default());
+        let data: Arc<[u8]> = data.into();
+        let attachment: Attachment = Arc::clone(&framed) as Attachment;
+        hub.publish(channel, event, Arc::clone(&data), attachment, |published| {
+            let mut message = Message {
+                id: published.cursor().to_string(),
+                channel: channel.to_owned(),
+                event: event.to_owned(),
+                data: data.to_vec(),
+            };
+            for slot in Slot::ALL {
+                if published.tags & slot.tag().bit() == 0 {
+                    continue;
+                }
+                if slot == Slot::BareSse {
+                    message.id.clear();
+                }
+                let _ = framed.slot(slot, || self.frame_message(slot, &message));
+            }
+        })
+    }
+
+    /// Subscribe a stream of `transport` to `channels` on `hub`, tagged so
+    /// that publishes frame for it.
+    ///
+    /// # Errors
+    /// The hub's refusal.
+    pub fn subscribe(
+        &self,
+        hub: &SharedHub,
+        channels: &[String],
+        from: StartFrom,
+        transport: Transport,
+    ) -> Result<SubscriberId, HubError> {
+        hub.subscribe(channels, from, tag(transport, channels.len() > 1))
+    }
+
+    /// What a subscriber of `transport` writes for `delivery`: the bytes
+    /// framed at publish, or framed now (and kept with the message) if it
+    /// was not; `None` when the edge refused this message for the transport.
     ///
     /// # Errors
     /// The edge module failed.
@@ -208,43 +249,59 @@ impl Framer {
         transport: Transport,
         delivery: &Delivery,
         multi_channel: bool,
-    ) -> Result<Option<Bytes>, EdgeError> {
-        let Delivery::Message { entry, cursor, .. } = delivery else {
-            return self.frame_now(transport, &message_of(delivery));
+    ) -> Result<Option<Framing>, EdgeError> {
+        let Some(message) = delivery.message() else {
+            return Ok(None);
         };
-        let key = Key {
-            transport,
-            global_seq: entry.global_seq(),
-            cursor: multi_channel.then(|| cursor.to_string().into_boxed_str()),
+        let framed = match delivery {
+            Delivery::Message { entry, .. } => entry
+                .attachment()
+                .and_then(|attached| attached.downcast_ref::<Framed>()),
+            // A gap notice is the subscriber's own.
+            _ => None,
         };
-        // The lock is held across the edge call so that concurrent
-        // subscribers of one transport frame a message exactly once.
-        let mut cache = self.lock();
-        cache.frames.get_or_try_insert(
-            &key,
-            |framed| framed.as_ref().map_or(0, Bytes::len),
-            || self.frame_now(transport, &message_of(delivery)),
-        )
+        let Some(framed) = framed else {
+            return Ok(self
+                .frame_now(transport, &edge_message(&message))?
+                .map(whole));
+        };
+        match Slot::of(transport, multi_channel) {
+            Some(Slot::BareSse) => {
+                let Some(body) = framed.slot(Slot::BareSse, || {
+                    let mut bare = edge_message(&message);
+                    bare.id.clear();
+                    self.frame_message(Slot::BareSse, &bare)
+                })?
+                else {
+                    return Ok(None);
+                };
+                let mut prefix = Vec::with_capacity(32);
+                if let Err(err) = sse::encode_id(&mut prefix, &message.id.to_string()) {
+                    tracing::warn!(channel = %message.channel, "message not delivered on sse: {err}");
+                    return Ok(None);
+                }
+                Ok(Some(Framing {
+                    prefix: Some(Bytes::from(prefix)),
+                    body,
+                }))
+            }
+            Some(slot) => Ok(framed
+                .slot(slot, || self.frame_message(slot, &edge_message(&message)))?
+                .map(whole)),
+            None => framed
+                .by_cursor(transport, &message.id.to_string(), || {
+                    self.frame_now(transport, &edge_message(&message))
+                })
+                .map(|body| body.map(whole)),
+        }
     }
 
-    /// What the edge's `route` answers for `req`: asked once per distinct
-    /// request (every long-poller at one position sends the same one; the
-    /// request's time is part of it, so token lifetimes still count).
+    /// What the edge's `route` answers for `req`.
     ///
     /// # Errors
     /// The edge module failed.
-    pub fn route(&self, req: &Request) -> Result<Routed, EdgeError> {
-        let lock = || self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(routed) = lock().get(req) {
-            return Ok(routed);
-        }
-        let routed = self.edge.route(req)?.map(|sub| Route {
-            sub,
-            reply_head: OnceLock::new(),
-        });
-        let routed = Arc::new(routed);
-        lock().insert(req.clone(), Arc::clone(&routed), request_bytes(req));
-        Ok(routed)
+    pub fn route(&self, req: &crate::edge::Request) -> Result<Routed, EdgeError> {
+        Ok(Arc::new(self.edge.route(req)?.map(Route::new)))
     }
 
     /// The head (status, headers) of a long-poll or poll reply for the
@@ -262,16 +319,24 @@ impl Framer {
             cursor: None,
             ..route.sub.clone()
         };
-        let head = self.lock().heads.get_or_try_insert(
-            &sub,
-            |head| head.headers.iter().map(|(n, v)| n.len() + v.len()).sum(),
-            || self.edge.open(&sub).map(Arc::new),
-        )?;
+        let lock = || self.heads.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = lock().get(&sub).cloned();
+        let head = match kept {
+            Some(head) => head,
+            None => {
+                let head = Arc::new(self.edge.open(&sub)?);
+                let mut heads = lock();
+                if heads.len() >= MAX_HEADS {
+                    heads.clear();
+                }
+                heads.insert(sub, Arc::clone(&head));
+                head
+            }
+        };
         Ok(Arc::clone(route.reply_head.get_or_init(|| head)))
     }
 
-    /// The body of a long-poll or poll reply carrying `items` and `cursor`:
-    /// framed once for every poller that was at the same position.
+    /// The body of a long-poll or poll reply carrying `items` and `cursor`.
     /// `Ok(Err(reason))`: the edge cannot frame it.
     ///
     /// # Errors
@@ -281,43 +346,22 @@ impl Framer {
         transport: Transport,
         cursor: &str,
         items: &[Delivery],
-        multi_channel: bool,
     ) -> Result<Result<Bytes, String>, EdgeError> {
-        let frame = || {
-            let messages: Vec<_> = items
-                .iter()
-                .map(message_of)
-                .filter(|m| !m.channel.is_empty())
-                .collect();
-            Ok(self
-                .edge
-                .frame_reply(transport, cursor, &messages)?
-                .map(Bytes::from))
-        };
-        let mut messages = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                Delivery::Message { entry, cursor, .. } => messages.push((
-                    entry.global_seq(),
-                    multi_channel.then(|| cursor.to_string().into_boxed_str()),
-                )),
-                // A gap notice is the poller's own: framed on the spot.
-                _ => return frame(),
-            }
-        }
-        let key = ReplyKey {
-            transport,
-            cursor: cursor.into(),
-            messages: messages.into_boxed_slice(),
-        };
-        let mut cache = self.lock();
-        cache
-            .replies
-            .get_or_try_insert(&key, |reply| reply.as_ref().map_or(0, Bytes::len), frame)
+        let messages: Vec<_> = items
+            .iter()
+            .filter_map(Delivery::message)
+            .map(|message| edge_message(&message))
+            .collect();
+        Ok(self
+            .edge
+            .frame_reply(transport, cursor, &messages)?
+            .map(Bytes::from))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Caches> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Frame `message` for `slot` at its first use: a refusal is logged and
+    /// kept as `None`, an edge failure is not kept.
+    fn frame_message(&self, slot: Slot, message: &Message) -> Result<Option<Bytes>, EdgeError> {
+        self.frame_now(slot.transport(), message)
     }
 
     fn frame_now(
@@ -340,43 +384,79 @@ impl Framer {
     }
 }
 
-/// The bytes a kept request holds (its path, query and header fields), for
-/// the caches' size bound.
-pub(crate) fn request_bytes(req: &Request) -> usize {
-    req.path.len()
-        + req.query.len()
-        + req
-            .headers
+impl Framed {
+    /// The bytes of `slot`, made by `frame` if no one made them yet (a
+    /// concurrent reader waits for the first one's call instead of making
+    /// its own); an edge failure is not kept, so the next reader tries again.
+    fn slot(
+        &self,
+        slot: Slot,
+        frame: impl FnOnce() -> Result<Option<Bytes>, EdgeError>,
+    ) -> Result<Option<Bytes>, EdgeError> {
+        let Some(cell) = self.slots.get(slot.index()) else {
+            return frame();
+        };
+        if let Some(bytes) = cell.get() {
+            return Ok(bytes.clone());
+        }
+        let mut failed = None;
+        let bytes = cell.get_or_init(|| {
+            frame().unwrap_or_else(|err| {
+                failed = Some(err);
+                None
+            })
+        });
+        match failed {
+            // Not kept: a failed call says nothing about the message.
+            Some(err) => Err(err),
+            None => Ok(bytes.clone()),
+        }
+    }
+
+    /// The bytes of `transport` for a subscriber at `cursor`, made by
+    /// `frame` (outside the lock) if none are kept.
+    fn by_cursor(
+        &self,
+        transport: Transport,
+        cursor: &str,
+        frame: impl FnOnce() -> Result<Option<Bytes>, EdgeError>,
+    ) -> Result<Option<Bytes>, EdgeError> {
+        let lock = || {
+            self.by_cursor
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        let kept = lock()
             .iter()
-            .map(|(name, value)| name.len() + value.len())
-            .sum::<usize>()
+            .find(|kept| kept.transport == transport && &*kept.cursor == cursor)
+            .map(|kept| kept.bytes.clone());
+        if let Some(bytes) = kept {
+            return Ok(bytes);
+        }
+        let bytes = frame()?;
+        let mut kept = lock();
+        if kept.len() < MAX_CURSORS {
+            kept.push(ByCursor {
+                transport,
+                cursor: cursor.into(),
+                bytes: bytes.clone(),
+            });
+        }
+        Ok(bytes)
+    }
 }
 
-/// The edge's view of a delivery (a gap becomes a `gap` event).
-pub fn message_of(delivery: &Delivery) -> Message {
-    match delivery {
-        Delivery::Message { entry, cursor, .. } => Message {
-            id: cursor.to_string(),
-            channel: entry.channel().to_owned(),
-            event: entry.event().to_owned(),
-            data: entry.data().to_vec(),
-        },
-        Delivery::Gap(gap) => {
-            let mut data = Vec::new();
-            gap.write_data(&mut data);
-            Message {
-                id: gap.resume.to_string(),
-                channel: gap.channel.to_string(),
-                event: GAP_EVENT.to_owned(),
-                data,
-            }
-        }
-        // A disconnect (or anything newer) is not a message: no channel.
-        other => Message {
-            id: other.cursor().to_string(),
-            channel: String::new(),
-            event: String::new(),
-            data: Vec::new(),
-        },
+/// A frame with no part of its own.
+fn whole(body: Bytes) -> Framing {
+    Framing { prefix: None, body }
+}
+
+/// The edge's view of a message.
+pub fn edge_message(message: &MessageRef<'_>) -> Message {
+    Message {
+        id: message.id.to_string(),
+        channel: message.channel.to_owned(),
+        event: message.event.to_owned(),
+        data: message.data.to_vec(),
     }
 }

@@ -31,6 +31,7 @@ use core::future::poll_fn;
 use core::pin::{Pin, pin};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll};
+use std::collections::HashMap;
 use std::io::{self, IoSlice};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -51,7 +52,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::body::StreamBody;
 use crate::edge::{EdgeError, Request};
-use crate::fanout::{Framer, Generations, Routed, request_bytes};
+use crate::fanout::{Framer, Routed};
 use crate::server::{self, App, Reply, ReplyBody};
 
 /// The largest request head (hyper's smallest read buffer is the same, so
@@ -372,27 +373,49 @@ enum Step {
     Done(Option<NextHead>),
 }
 
-/// Request heads already understood, by their bytes: long-pollers at one
-/// position send byte-identical heads, so one is parsed (and routed) for all.
+/// Request heads already understood, by their bytes, within the current
+/// second: long-pollers at one position send byte-identical heads, so one is
+/// parsed and routed for all. The edge judges a request by its time (token
+/// lifetimes), so a new second starts over; within a second at most
+/// [`KNOWN_HEADS`] heads of at most [`HEAD_LIMIT`] bytes each are kept.
 #[derive(Default)]
-struct KnownHeads(Mutex<Generations<Box<[u8]>, Arc<LeanRequest>>>);
+struct KnownHeads(Mutex<Second>);
+
+/// The heads [`KnownHeads`] keeps, and the second they were sent in.
+#[derive(Default)]
+struct Second {
+    at: u64,
+    heads: HashMap<Box<[u8]>, Arc<LeanRequest>>,
+}
+
+/// Most request heads [`KnownHeads`] keeps within one second.
+const KNOWN_HEADS: usize = 1024;
 
 impl KnownHeads {
     /// The request sent as `bytes` in second `now`, if a connection sent the
     /// same bytes then.
     fn get(&self, bytes: &[u8], now: u64) -> Option<Arc<LeanRequest>> {
-        let known = self.lock().get(bytes)?;
-        // The edge sees the request's time (token lifetimes): a new second is a new request.
-        (known.request.unix_time == now).then_some(known)
+        let known = self.lock();
+        if known.at != now {
+            return None;
+        }
+        known.heads.get(bytes).cloned()
     }
 
     /// Remember what `bytes` meant, for the next connection that sends them.
     fn remember(&self, bytes: &[u8], lean: &Arc<LeanRequest>) {
-        let size = bytes.len() + request_bytes(&lean.request);
-        self.lock().insert(bytes.into(), Arc::clone(lean), size);
+        let mut known = self.lock();
+        let second = lean.request.unix_time;
+        if known.at != second || known.heads.len() >= KNOWN_HEADS {
+            *known = Second {
+                at: second,
+                heads: HashMap::new(),
+            };
+        }
+        known.heads.insert(bytes.into(), Arc::clone(lean));
     }
 
-    fn lock(&self) -> MutexGuard<'_, Generations<Box<[u8]>, Arc<LeanRequest>>> {
+    fn lock(&self) -> MutexGuard<'_, Second> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -408,7 +431,7 @@ struct LeanRequest {
 
 impl LeanRequest {
     /// The edge's `route` for this request, asked once for every connection
-    /// that sends it (through the framer's cache of routes).
+    /// that sends it.
     fn route(&self, framer: &Framer) -> Result<Routed, EdgeError> {
         if let Some(routed) = self.routed.get() {
             return Ok(Arc::clone(routed));

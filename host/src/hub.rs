@@ -17,8 +17,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use pushwire_core::Timestamp;
 use pushwire_core::hub::{
-    ChannelConfig, ChannelInfo, DeliveryPolicy, Entry, Hub, HubConfig, HubError, Published,
-    ReadBatch, StartFrom, SubscriberId,
+    Attachment, ChannelConfig, ChannelInfo, DeliveryPolicy, Entry, Hub, HubConfig, HubError,
+    Published, ReadBatch, StartFrom, SubscriberId, SubscriberTag,
 };
 use pushwire_core::longpoll::{
     Answer, Hold, LongPoll, LongPollConfig, LongPollError, LongPollReply, RequestId,
@@ -102,7 +102,9 @@ impl SharedHub {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Publish a message, wake its subscribers, answer the polls it completes.
+    /// Publish a message with `attachment` kept in its log entry, run
+    /// `prepare` (outside the lock: the host frames the message there), then
+    /// wake its subscribers and answer the polls it completes.
     ///
     /// # Errors
     /// The hub's refusal (bad name, message too large, too many channels).
@@ -110,11 +112,17 @@ impl SharedHub {
         &self,
         channel: &str,
         event: &str,
-        data: Vec<u8>,
+        data: impl Into<Arc<[u8]>>,
+        attachment: Attachment,
+        prepare: impl FnOnce(&Published),
     ) -> Result<Published, HubError> {
         let now = self.now();
+        let published =
+            self.lock()
+                .hub
+                .publish_attached(channel, event, data, Some(attachment), now)?;
+        prepare(&published);
         let mut inner = self.lock();
-        let published = inner.hub.publish(channel, event, data, now)?;
         inner.wake_ready(now);
         let earlier = inner.deadline_moved_earlier();
         drop(inner);
@@ -124,7 +132,8 @@ impl SharedHub {
         Ok(published)
     }
 
-    /// Subscribe a streaming connection.
+    /// Subscribe a streaming connection, tagged (its transport) so that
+    /// publishes report it.
     ///
     /// # Errors
     /// The hub's refusal (too many channels or subscribers, a cursor that
@@ -133,8 +142,9 @@ impl SharedHub {
         &self,
         channels: &[String],
         from: StartFrom,
+        tag: SubscriberTag,
     ) -> Result<SubscriberId, HubError> {
-        self.lock().hub.subscribe(channels, from)
+        self.lock().hub.subscribe_tagged(channels, from, tag)
     }
 
     /// Read what `id` gets now, or park `waker` until it has something.
@@ -506,9 +516,14 @@ mod tests {
     fn hub_with_one_stream() -> (SharedHub, SubscriberId) {
         let hub = SharedHub::new(HubConfig::default(), LongPollConfig::default(), 7);
         let id = hub
-            .subscribe(&["news".to_owned()], StartFrom::Newest)
+            .subscribe(&["news".to_owned()], StartFrom::Newest, SubscriberTag::NONE)
             .unwrap();
         (hub, id)
+    }
+
+    fn publish(hub: &SharedHub, channel: &str, data: &[u8]) {
+        hub.publish(channel, DEFAULT_EVENT, data, Arc::new(()), |_| {})
+            .unwrap();
     }
 
     fn messages(read: Read) -> usize {
@@ -525,29 +540,29 @@ mod tests {
         let (wakes, waker) = counted();
         let mut parked = Parked::default();
         let mut read = |max| messages(hub.read(id, max, &waker, &mut parked).unwrap());
-        let publish = |n: usize| {
+        let publish_n = |n: usize| {
             for _ in 0..n {
-                hub.publish("news", DEFAULT_EVENT, b"x".to_vec()).unwrap();
+                publish(&hub, "news", b"x");
             }
         };
 
-        publish(1);
+        publish_n(1);
         assert_eq!(read(64), 1, "the message, and the waker parked with it");
         assert_eq!(read(64), 0, "parked: nothing new");
         assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
-        publish(1);
+        publish_n(1);
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the publish woke it");
         assert_eq!(read(64), 1);
 
         // A batch cut at its limit leaves the rest to read: not parked.
-        publish(3);
+        publish_n(3);
         assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
         assert_eq!(read(2), 2);
         assert_eq!(read(2), 1);
         assert_eq!(read(2), 0);
 
         // A publish on another channel wakes no one here: still parked.
-        hub.publish("other", DEFAULT_EVENT, b"y".to_vec()).unwrap();
+        publish(&hub, "other", b"y");
         assert_eq!(read(64), 0);
         assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
 
@@ -571,7 +586,7 @@ mod tests {
             hub.read(id, 64, &second_waker, &mut parked),
             Ok(Read::Parked)
         ));
-        hub.publish("news", DEFAULT_EVENT, b"x".to_vec()).unwrap();
+        publish(&hub, "news", b"x");
         assert_eq!(first.0.load(Ordering::SeqCst), 0);
         assert_eq!(second.0.load(Ordering::SeqCst), 1);
     }

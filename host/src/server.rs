@@ -27,7 +27,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
 use pushwire_core::cursor::Cursor;
-use pushwire_core::hub::{Delivery, HubError, StartFrom};
+use pushwire_core::hub::{Delivery, HubError, Published, StartFrom};
 use pushwire_core::longpoll::LongPollError;
 use tokio::net::TcpListener;
 
@@ -117,6 +117,22 @@ impl App {
 
     pub(crate) fn edge(&self) -> &Edge {
         self.framer.edge()
+    }
+
+    /// Publish a message: framed for its channel's subscribers, then
+    /// delivered (every publish path: `/pub`, camera uploads, the demos).
+    ///
+    /// # Errors
+    /// The hub's refusal (bad name, message too large, too many channels).
+    pub fn publish(
+        &self,
+        channel: &str,
+        event: &str,
+        data: Vec<u8>,
+    ) -> Result<Published, HubError> {
+        let published = self.framer.publish(&self.hub, channel, event, data)?;
+        self.metrics.published();
+        Ok(published)
     }
 
     /// One of [`ServerConfig::max_connections`] slots (streams, held polls
@@ -409,6 +425,8 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
                 .into();
             }
         },
+        // A picture shows its current frame at once, however long ago it came.
+        None if sub.transport == Transport::Multipart => StartFrom::Last,
         None => StartFrom::Newest,
     };
     let Some(slot) = app.connection_slot() else {
@@ -427,7 +445,10 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         app.metrics.connection_closed(sub.transport);
         return reply;
     }
-    let id = match app.hub.subscribe(&sub.channels, from) {
+    let id = match app
+        .framer
+        .subscribe(&app.hub, &sub.channels, from, sub.transport)
+    {
         Ok(id) => id,
         Err(err) => return hub_refused(&err).into(),
     };
@@ -507,11 +528,7 @@ fn frame(
     cursor: &str,
     items: &[Delivery],
 ) -> Result<Bytes, Box<Reply>> {
-    let multi_channel = sub.channels.len() > 1;
-    match app
-        .framer
-        .frame_reply(sub.transport, cursor, items, multi_channel)
-    {
+    match app.framer.frame_reply(sub.transport, cursor, items) {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(reason)) => Err(Box::new(
             text(
@@ -597,9 +614,8 @@ pub(crate) fn publish_accepted(
     accepted: &Publish,
     data: Vec<u8>,
 ) -> Response<ReplyBody> {
-    match app.hub.publish(&accepted.channel, &accepted.event, data) {
+    match app.publish(&accepted.channel, &accepted.event, data) {
         Ok(published) => {
-            app.metrics.published();
             let reply = serde_json::json!({
                 "id": published.cursor().to_string(),
                 "channel": accepted.channel,

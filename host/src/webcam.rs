@@ -225,9 +225,7 @@ pub fn publish_frame(
     event: &str,
     data: Vec<u8>,
 ) -> Result<Published, HubError> {
-    let published = app.hub.publish(channel, event, data)?;
-    app.metrics.published();
-    Ok(published)
+    app.publish(channel, event, data)
 }
 
 /// `GET /stream/{channel}.mjpg`: the channel as multipart/x-mixed-replace,

@@ -382,6 +382,42 @@ async fn a_message_is_framed_once_per_transport_not_per_subscriber() {
 }
 
 #[tokio::test]
+async fn subscribers_of_several_channels_share_one_framed_body_behind_their_own_ids() {
+    let server = Server::start().await;
+    server.publish_ok("left", "before").await;
+    let mut streams = Vec::new();
+    for _ in 0..5 {
+        streams.push(Stream::new(get(server.addr, "/sub/left,right", &[]).await));
+    }
+    let mut single = Stream::new(get(server.addr, "/sub/right", &[]).await);
+    server.wait_for_subscribers(6).await;
+    let before = server.app.framer.edge().stats().calls;
+    let single_id = server.publish_ok("right", "to both").await;
+    let single_text = single.read_until_count("to both", 1).await;
+    let events = sse_events(&single_text);
+    assert_eq!(
+        events.last().map(|e| e.2.as_str()),
+        Some(single_id.as_str())
+    );
+    let mut ids = Vec::new();
+    for stream in &mut streams {
+        let text = stream.read_until_count("to both", 1).await;
+        let events = sse_events(&text);
+        let (_, data, id) = events.last().unwrap().clone();
+        assert_eq!(data, "to both");
+        ids.push(id);
+    }
+    // Each id holds both channels' positions: left at 1, right at 1.
+    for id in &ids {
+        let cursor = pushwire_core::cursor::Cursor::parse(id).unwrap();
+        assert_eq!(cursor.positions(), [1, 1], "{id}");
+    }
+    // accept-publish, sse for the single-channel stream, sse without an id
+    // for the five others.
+    assert_eq!(server.app.framer.edge().stats().calls - before, 3);
+}
+
+#[tokio::test]
 async fn graceful_shutdown_ends_streams_cleanly() {
     let mut server = Server::start().await;
     let mut sse = Stream::new(get(server.addr, "/sub/bye", &[]).await);

@@ -186,6 +186,28 @@ async fn an_upload_replies_with_its_channel_and_frame_count() {
 }
 
 #[tokio::test]
+async fn a_viewer_that_comes_after_the_upload_ended_sees_the_newest_frame_at_once() {
+    let server = Server::start().await;
+    let frames = [jpeg(1), jpeg(2), jpeg(3)];
+    let response = request(
+        server.addr,
+        "PUT",
+        "/ingest/paused",
+        &[("content-type", "multipart/x-mixed-replace;boundary=ffmpeg")],
+        Bytes::from(mpjpeg(&frames)),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let (content_type, mut viewer) = open_view(&server, "/stream/paused.mjpg").await;
+    // The camera sends nothing more: the first part is the frame it left.
+    let got = viewer
+        .read_until(|got| !parts(&content_type, got).is_empty())
+        .await
+        .to_vec();
+    assert_eq!(parts(&content_type, &got)[0].body, frames[2]);
+}
+
+#[tokio::test]
 async fn snapshot_is_the_newest_frame_as_a_decodable_jpeg() {
     let server = Server::start().await;
     let response = get(server.addr, "/snapshot/pic.jpg", &[]).await;

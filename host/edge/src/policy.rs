@@ -246,7 +246,10 @@ pub fn frame(transport: Transport, msg: &Message) -> Result<Vec<u8>, String> {
             let data = text_of(transport, msg)?;
             let event =
                 (msg.event != DEFAULT_EVENT && !msg.event.is_empty()).then_some(msg.event.as_str());
-            sse::encode_event(&mut out, Some(&msg.id), event, data).map_err(|err| {
+            // No id: the host writes each subscriber's own `id:` line in
+            // front (subscribers of several channels).
+            let id = (!msg.id.is_empty()).then_some(msg.id.as_str());
+            sse::encode_event(&mut out, id, event, data).map_err(|err| {
                 format!(
                     "message {:?} on channel {:?} cannot be sent as SSE: {err}",
                     shown(&msg.id),

@@ -621,6 +621,15 @@ fn frames_are_the_bytes_core_encodes() {
         frame(Transport::Sse, &named).unwrap(),
         b"id: s44we8.1z\nevent: tick\ndata: {\"price\":1}\n\n"
     );
+    // Without an id (the host writes a multi-channel subscriber's own).
+    let bare = Message {
+        id: String::new(),
+        ..named.clone()
+    };
+    assert_eq!(
+        frame(Transport::Sse, &bare).unwrap(),
+        b"event: tick\ndata: {\"price\":1}\n\n"
+    );
     assert_eq!(
         frame(Transport::Stream, &named).unwrap(),
         b"{\"id\":\"s44we8.1z\",\"channel\":\"news\",\"event\":\"tick\",\"data\":\"{\\\"price\\\":1}\"}\n"
