@@ -39,7 +39,8 @@ step "wasm-bindgen-test-runner 0.2.130 (runs the SDK's unit tests in Chromium)"
 tools="$HOME/.cache/pushwire-tools"
 runner="$tools/bin/wasm-bindgen-test-runner"
 if ! "$runner" --version 2>/dev/null | grep -q ' 0\.2\.130'; then
-  # Not --locked: a locked dependency of 0.2.130 is missing from the registry (TOOLCHAIN.md).
+  # Not --locked: a locked dependency of 0.2.130 is missing from the registry
+  # (docs/toolchain.md "The browser SDK").
   CARGO_TARGET_DIR="$tools/build" cargo install wasm-bindgen-cli --version 0.2.130 --root "$tools" --force
 fi
 

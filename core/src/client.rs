@@ -88,7 +88,7 @@
 //! "stop" closes the machine for good ([`ClientEvent::Closed`], never
 //! reconnects): for `sse` on any non-200 exactly like EventSource; on the
 //! other transports 204 is pushwire's one "stop" signal (so it stops polls
-//! too, unlike the Salesforce convention in CONFORMANCE.md §4) and other 4xx
+//! too, unlike the Salesforce convention in docs/conformance.md §4) and other 4xx
 //! mean a request that will not get better. A wrong content type with a 200
 //! diverges from EventSource (which fails for good): it usually means a proxy
 //! or a server without that transport, so the machine counts it as a failure
@@ -1275,7 +1275,7 @@ mod tests {
 
     #[test]
     fn transport_names_round_trip() {
-        // Names of DESIGN.md's `?transport=` values.
+        // The `?transport=` values (docs/design.md "Transports").
         for (name, transport) in [
             ("sse", Transport::Sse),
             ("stream", Transport::Stream),
@@ -1319,7 +1319,7 @@ mod tests {
             ladder: vec![LongPoll, Sse, LongPoll],
             ..ClientConfig::default()
         };
-        // (config, capabilities, expected ladder): DESIGN.md "client": pick the
+        // (config, capabilities, expected ladder): docs/design.md "The client ladder": pick the
         // best transport the capabilities allow, in the configured order.
         let table: [(&ClientConfig, Capabilities, &[Transport]); 8] = [
             (
@@ -1356,7 +1356,7 @@ mod tests {
 
     #[test]
     fn content_type_essence_ignores_parameters_and_case() {
-        // CONFORMANCE.md §1 "Processing model": the essence counts, parameters are ignored.
+        // docs/conformance.md §1 "Processing model": the essence counts, parameters are ignored.
         let table = [
             (Transport::Sse, "text/event-stream", true),
             (Transport::Sse, "Text/Event-Stream; charset=utf-8", true),
@@ -1383,7 +1383,7 @@ mod tests {
     #[test]
     fn response_statuses_are_classified_per_transport() {
         use Verdict::*;
-        // (transport, status, verdict). sse: CONFORMANCE.md §1 (any non-200 fails
+        // (transport, status, verdict). sse: docs/conformance.md §1 (any non-200 fails
         // for good); polls: §4 (304/408 = poll again); others: module docs table.
         let table = [
             (Transport::Sse, 200, Open),

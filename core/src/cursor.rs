@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn cursor_text_uses_canonical_base36_fields() {
-        // Wire contract (BRIEF "Shared wire contracts"): ids are URL-safe [A-Za-z0-9._~-].
+        // docs/design.md "Wire contracts": ids are URL-safe [A-Za-z0-9._~-].
         let table: &[(u64, &[u64], &str)] = &[
             (0, &[0], "0.0"),
             (35, &[36], "z.10"),

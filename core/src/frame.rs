@@ -1,5 +1,5 @@
 //! The forever frame: a hidden iframe whose never-ending HTML document runs one
-//! `<script>` per message (CONFORMANCE.md §3).
+//! `<script>` per message (docs/conformance.md §3).
 //!
 //! Bytes out, per response:
 //!
@@ -93,7 +93,7 @@ const DEFAULT_CALLBACK: &str = "pushwireFrame";
 /// segments joined by `.`, at most [`MAX_CALLBACK_LEN`] bytes.
 ///
 /// It comes from the request's query, so it is checked before it is written
-/// into a script (CONFORMANCE.md §3 "Callback name"): only identifier characters
+/// into a script (docs/conformance.md §3 "Callback name"): only identifier characters
 /// and dots, so it cannot inject code. The default is `pushwireFrame`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CallbackName(String);
@@ -157,7 +157,7 @@ pub struct FrameConfig {
     pub callback: CallbackName,
     /// Spaces written after the preamble's script so that browsers start
     /// rendering (and running scripts) at once: Safari waits for 1 KiB, old IE
-    /// for 256 bytes (CONFORMANCE.md §3 "Prelude"). Default 1024.
+    /// for 256 bytes (docs/conformance.md §3 "Prelude"). Default 1024.
     pub padding: usize,
     /// Bytes after which the frame ends so the client reopens it, counting
     /// everything written to the response. Default 128 KiB (SockJS
@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn hostile_payloads_cannot_leave_the_script() {
-        // CONFORMANCE.md §3 "Escaping": no payload may end the script element or
+        // docs/conformance.md §3 "Escaping": no payload may end the script element or
         // change tokenizer state; U+2028/9 escaped for pre-ES2019 engines.
         let table: &[&str] = &[
             "</script><script>window.__x=1</script>",
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn callback_names_are_identifier_paths() {
-        // CONFORMANCE.md §3 "Callback name": validated, or it becomes script injection.
+        // docs/conformance.md §3 "Callback name": validated, or it becomes script injection.
         let table: &[(&str, Result<(), FrameError>)] = &[
             ("pushwireFrame", Ok(())),
             ("pushwire.deliver", Ok(())),
@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn preamble_binds_the_callback_and_is_padded() {
-        // CONFORMANCE.md §3 "Prelude": bind to the parent's callback, pad ≥ 1 KiB
+        // docs/conformance.md §3 "Prelude": bind to the parent's callback, pad ≥ 1 KiB
         // (Safari), then the open signal.
         let config = FrameConfig {
             callback: CallbackName::new("pushwire.deliver").unwrap(),
@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn frame_ends_once_the_byte_budget_is_spent() {
-        // CONFORMANCE.md §3 "Bounded memory": end after a byte budget (SockJS
+        // docs/conformance.md §3 "Bounded memory": end after a byte budget (SockJS
         // response_limit; its protocol test uses 4 KiB) so the client reopens.
         let config = FrameConfig {
             byte_budget: 4096,
@@ -577,7 +577,7 @@ mod tests {
 
     #[test]
     fn shared_chunks_count_like_own_writes() {
-        // DESIGN.md "framed once per transport": subscriber-independent chunk bytes,
+        // docs/design.md "Framed once per transport": subscriber-independent chunk bytes,
         // per-subscriber budget counter.
         let config = FrameConfig {
             byte_budget: 2000,

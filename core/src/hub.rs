@@ -1890,7 +1890,8 @@ mod tests {
 
     #[test]
     fn event_names_follow_the_documented_rules() {
-        // Rule: 1..=64 bytes, no control characters (SSE lines), "gap" reserved (BRIEF Gap).
+        // Rule: 1..=64 bytes, no control characters (SSE lines), "gap" reserved
+        // (docs/design.md "Wire contracts").
         let long = "e".repeat(MAX_EVENT_NAME_LEN + 1);
         let table: &[(&str, Result<(), HubError>)] = &[
             ("tick", Ok(())),
@@ -2065,7 +2066,7 @@ mod tests {
 
     #[test]
     fn gap_data_is_the_wire_json() {
-        // BRIEF "Gap": data is {"channel":"<name>","missed":<n>}.
+        // docs/design.md "Wire contracts", Gap: data is {"channel":"<name>","missed":<n>}.
         let gap = Gap {
             channel_index: 0,
             channel: Arc::from("room:1"),

@@ -650,7 +650,7 @@ mod tests {
 
     #[test]
     fn poll_is_answered_at_once_when_something_is_newer() {
-        // CONFORMANCE 4a "Model": answer at once with what is newer.
+        // docs/conformance.md §4 "Model": answer at once with what is newer.
         let (mut hub, mut polls) = setup();
         hub.publish("chat", "message", b"1".as_slice(), at(0))
             .unwrap();
@@ -687,7 +687,7 @@ mod tests {
 
     #[test]
     fn held_poll_times_out_with_an_empty_reply_and_its_cursor() {
-        // CONFORMANCE 4a "Timeout response": empty = poll again now.
+        // docs/conformance.md §4 "Timeout response": empty = poll again now.
         let (mut hub, mut polls) = setup();
         hub.publish("chat", "message", b"old".as_slice(), at(0))
             .unwrap();
@@ -704,7 +704,7 @@ mod tests {
 
     #[test]
     fn nothing_is_lost_between_a_reply_and_the_next_poll() {
-        // CONFORMANCE 4a "Server-side buffer": messages published between
+        // docs/conformance.md §4 "Server-side buffer": messages published between
         // response N and request N+1 must reach request N+1.
         let (mut hub, mut polls) = setup();
         poll(&mut hub, &mut polls, 1, None, 0);
@@ -729,7 +729,7 @@ mod tests {
 
     #[test]
     fn reply_body_follows_the_wire_contract() {
-        // BRIEF "Shared wire contracts": long-poll body, wire message, event
+        // docs/design.md "Wire contracts": long-poll body, wire message, event
         // omitted when "message", gap data, strings via json::write_str.
         let mut hub = Hub::new(HubConfig::default(), EPOCH);
         let id = hub.subscribe(&["room"], StartFrom::Newest).unwrap();

@@ -6,7 +6,7 @@
 //! cameras, and our own encoder. The boundary comes from
 //! [`Boundary::from_random`] for our streams, or from someone else's
 //! `Content-Type` through [`boundary_from_content_type`]. The rules followed
-//! are CONFORMANCE.md §2.
+//! are docs/conformance.md §2.
 //!
 //! Bytes in, events out:
 //!

@@ -311,8 +311,8 @@ mod tests {
 
     #[test]
     fn parser_reads_lines_and_skips_heartbeats() {
-        // BRIEF wire contracts: "NDJSON heartbeat: an empty line; parsers skip empty
-        // lines"; CRLF tolerated; whitespace-only lines are heartbeats too.
+        // docs/design.md "Wire contracts", NDJSON: a heartbeat is an empty line and parsers skip
+        // empty lines; CRLF tolerated; whitespace-only lines are heartbeats too.
         let table: &[(&str, Vec<WireMessage>)] = &[
             ("", vec![]),
             ("\n\n\n", vec![]),
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn parser_names_the_bad_line_and_keeps_the_error() {
-        // STYLE "Codecs": an error is sticky; messages before the bad line still arrive.
+        // docs/design.md "Codecs": an error is sticky; messages before the bad line still arrive.
         let input = [M1, "\n\n", "{\"id\":\"2\"}\n", M2, "\n"].concat();
         let mut parser = NdjsonParser::new(NdjsonParserConfig::default());
         parser.push(input.as_bytes());

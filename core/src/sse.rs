@@ -27,7 +27,7 @@
 //! # Ok::<(), pushwire_core::sse::SseEncodeError>(())
 //! ```
 //!
-//! Rules: CONFORMANCE.md §1, from the WHATWG HTML Living Standard §9.2
+//! Rules: docs/conformance.md §1, from the WHATWG HTML Living Standard §9.2
 //! (`#event-stream-interpretation`).
 
 use alloc::string::String;
@@ -154,7 +154,7 @@ pub fn encode_id(out: &mut Vec<u8>, id: &str) -> Result<(), SseEncodeError> {
 
 /// Append an `id:` line and the blank line that dispatches it: clients take
 /// it as their last event id without firing any event (the data buffer is
-/// empty, CONFORMANCE.md §1 "Dispatch" step 1 and 2).
+/// empty, docs/conformance.md §1 "Dispatch" step 1 and 2).
 ///
 /// A server opens a stream with it so that a client which reconnects before
 /// its first message resumes from where it subscribed.

@@ -915,8 +915,8 @@ pub(crate) mod tests {
 
     #[test]
     fn encoder_writes_the_shared_contract_form() {
-        // BRIEF "Wire message JSON": key order id, channel, event, data; event
-        // omitted when "message"; strings via json::write_str.
+        // docs/design.md "Wire contracts", wire message JSON: key order id, channel, event,
+        // data; event omitted when "message"; strings via json::write_str.
         let table: &[(WireMessage, &str)] = &[
             (
                 message("1", "chat", "message", "hi"),
@@ -998,7 +998,7 @@ pub(crate) mod tests {
     fn decoder_names_what_is_wrong() {
         use WireError::*;
         // Each row: hostile or malformed input → the precise error (RFC 8259 grammar,
-        // BRIEF wire contract for required fields and types).
+        // docs/design.md "Wire contracts" for required fields and types).
         let table: &[(&[u8], WireError)] = &[
             (
                 b"",
@@ -1218,7 +1218,8 @@ pub(crate) mod tests {
 
     #[test]
     fn longpoll_reply_round_trips_and_names_errors() {
-        // BRIEF "Long-poll reply body": {"cursor":…,"messages":[…]}; empty array = poll again.
+        // docs/design.md "Wire contracts", long-poll reply body: {"cursor":…,"messages":[…]};
+        // an empty array = poll again.
         let batch = [
             message("5", "a", "message", "x"),
             message("6", "b", "gap", "{}"),

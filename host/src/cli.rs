@@ -514,7 +514,7 @@ impl<W: Write> Subscriber<W> {
         headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         if let Some(id) = last_event_id {
-            // `Last-Event-ID` is UTF-8 (CONFORMANCE.md §1); an id that cannot
+            // `Last-Event-ID` is UTF-8 (docs/conformance.md §1); an id that cannot
             // be a header value still travels in `?since=` on polls.
             if let Ok(value) = HeaderValue::from_bytes(id.as_bytes()) {
                 headers.insert("last-event-id", value);

@@ -1,5 +1,5 @@
 // Debian's Chromium, headless, as every browser runner here starts it
-// (flags: ../shared/TOOLCHAIN.md; `CHROMIUM` overrides the path).
+// (flags: docs/toolchain.md "Browser tests"; `CHROMIUM` overrides the path).
 import { chromium } from "playwright-core";
 
 export function launchChromium() {

@@ -126,7 +126,7 @@ async fn stream_parser_matches_native_event_source_on_hostile_payloads() {
     let sse = seen["sse"].as_array().expect("sse events");
     assert_eq!(sse.len(), payloads.len(), "{result:#}");
     for (index, (data, event)) in payloads.iter().enumerate() {
-        // SSE carries lines: CR and CRLF arrive as LF (CONFORMANCE.md §1).
+        // SSE carries lines: CR and CRLF arrive as LF (docs/conformance.md §1).
         let lines = data.replace("\r\n", "\n").replace('\r', "\n");
         let kind = event.unwrap_or("message");
         assert_eq!(sse[index]["data"], lines.as_str(), "sse #{index}");

@@ -34,7 +34,7 @@ impl Boundary {
     /// # Errors
     /// The token must be 1–70 characters from `[A-Za-z0-9'()+_,-./:=?]` (the
     /// RFC 2046 set without space, which every consumer accepts) and must not
-    /// start with `--` (some consumers would strip it; CONFORMANCE.md §2
+    /// start with `--` (some consumers would strip it; docs/conformance.md §2
     /// "Leading dashes in the parameter").
     pub fn new(token: &str) -> Result<Self, BoundaryError> {
         if token.is_empty() {
@@ -79,7 +79,7 @@ impl Boundary {
     }
 
     /// The token for a Content-Type parameter: bare when it is an RFC 2045
-    /// token, otherwise quoted (CONFORMANCE.md §2: "quoting never hurts").
+    /// token, otherwise quoted (docs/conformance.md §2: "quoting never hurts").
     pub(super) fn write_parameter(&self, out: &mut String) {
         if self.token.bytes().all(is_mime_token_char) {
             out.push_str(&self.token);
@@ -112,7 +112,7 @@ impl fmt::Display for Boundary {
 /// be quoted (with `\` escapes) or bare, and is trimmed. A leading `--` in the
 /// value (`boundary=--myboundary`, sent by some cameras) is kept: the parser
 /// then accepts delimiter lines with or without that doubled prefix
-/// (CONFORMANCE.md §2 "Leading dashes in the parameter").
+/// (docs/conformance.md §2 "Leading dashes in the parameter").
 ///
 /// # Errors
 /// [`BoundaryError::NotMultipart`] for another media type,
@@ -295,7 +295,8 @@ mod tests {
 
     #[test]
     fn own_boundaries_are_validated() {
-        // CONFORMANCE.md §2 "Encoder rules": 1–70 chars of [A-Za-z0-9'()+_,-./:=?], no leading `--`.
+        // docs/conformance.md §2 "Encoder rules": 1–70 chars of
+        // [A-Za-z0-9'()+_,-./:=?], no leading `--`.
         let cases: &[(&str, Result<&str, BoundaryError>)] = &[
             ("ffmpeg", Ok("ffmpeg")),
             ("boundarydonotcross", Ok("boundarydonotcross")),
@@ -323,7 +324,7 @@ mod tests {
 
     #[test]
     fn random_boundaries_are_long_valid_and_distinct() {
-        // CONFORMANCE.md §2 "Encoder rules": a random ≥ 30-char token.
+        // docs/conformance.md §2 "Encoder rules": a random ≥ 30-char token.
         let a = Boundary::from_random([0; 16]);
         let b = Boundary::from_random([0xab; 16]);
         assert_eq!(a.as_str(), "pushwire-00000000000000000000000000000000");
@@ -336,7 +337,7 @@ mod tests {
 
     #[test]
     fn content_type_boundaries_are_parsed_like_browsers() {
-        // CONFORMANCE.md §2 "Boundary from the header" and "Leading dashes in the parameter".
+        // docs/conformance.md §2 "Boundary from the header" and "Leading dashes in the parameter".
         let cases: &[(&str, Result<&str, BoundaryError>)] = &[
             ("multipart/x-mixed-replace;boundary=ffmpeg", Ok("ffmpeg")),
             (

@@ -1,4 +1,4 @@
-//! Framing parts the way every consumer accepts (CONFORMANCE.md §2 "Encoder rules").
+//! Framing parts the way every consumer accepts (docs/conformance.md §2 "Encoder rules").
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -56,7 +56,7 @@ impl MultipartEncoder {
     ///
     /// Send it with `Cache-Control: no-cache, no-store`, `Pragma: no-cache`,
     /// `X-Accel-Buffering: no`, no compression and no outer Content-Length
-    /// (CONFORMANCE.md §2 "Encoder rules").
+    /// (docs/conformance.md §2 "Encoder rules").
     pub fn content_type(&self) -> String {
         let mut out = String::from("multipart/x-mixed-replace;boundary=");
         self.boundary.write_parameter(&mut out);
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn encoder_writes_the_documented_bytes() {
-        // CONFORMANCE.md §2 "Encoder rules": start, part with delimiter after it, close.
+        // docs/conformance.md §2 "Encoder rules": start, part with delimiter after it, close.
         let enc = encoder("tok");
         assert_eq!(enc.content_type(), "multipart/x-mixed-replace;boundary=tok");
         let mut out = Vec::new();
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn encoder_refuses_bad_parts_and_appends_nothing() {
-        // CONFORMANCE.md §2 "Encoder rules": the token never occurs in a payload;
+        // docs/conformance.md §2 "Encoder rules": the token never occurs in a payload;
         // header lines cannot be split or smuggled.
         let enc = encoder("tok");
         type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [u8], EncodeError);

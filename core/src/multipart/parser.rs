@@ -154,7 +154,7 @@ enum Step {
 /// chunks gives the same events. Memory is bounded by the configured limits
 /// plus the bytes pushed and not yet polled.
 ///
-/// Tolerance, following browsers and ffmpeg (CONFORMANCE.md §2):
+/// Tolerance, following browsers and ffmpeg (docs/conformance.md §2):
 /// * A delimiter is a line starting with `--<token>`; anything after it on the
 ///   line (RFC transport padding, or other text) is ignored. `--<token>--` is
 ///   the close delimiter; the epilogue after it is ignored.
@@ -773,7 +773,7 @@ mod tests {
 
     #[test]
     fn parser_reads_ffmpeg_mpjpeg() {
-        // CONFORMANCE.md §2 "Real producers": ffmpeg 5.1 mpjpeg, delimiter after each
+        // docs/conformance.md §2 "Real producers": ffmpeg 5.1 mpjpeg, delimiter after each
         // frame, lower-case `Content-type`/`Content-length`, no close delimiter.
         let input = b"--ffmpeg\r\nContent-type: image/jpeg\r\nContent-length: 6\r\n\r\n\xff\xd8\r\n--\xff\xd9\r\n--ffmpeg\r\n\
                       Content-type: image/jpeg\r\nContent-length: 2\r\n\r\n\xff\xd8\r\n--ffmpeg\r\n";
@@ -788,7 +788,7 @@ mod tests {
 
     #[test]
     fn parser_reads_old_ffmpeg_with_bare_line_feeds() {
-        // CONFORMANCE.md §2: older ffmpeg/libav used `ffserver` and LF-only lines.
+        // docs/conformance.md §2: older ffmpeg/libav used `ffserver` and LF-only lines.
         let input = b"--ffserver\nContent-type: image/jpeg\nContent-length: 3\n\nabc\n--ffserver\n\
                       Content-type: image/jpeg\n\nxyz\n--ffserver\n";
         let expected = vec![
@@ -803,7 +803,7 @@ mod tests {
 
     #[test]
     fn parser_reads_mjpg_streamer_and_ustreamer() {
-        // CONFORMANCE.md §2: mjpg-streamer (Content-Length, X-Timestamp) and
+        // docs/conformance.md §2: mjpg-streamer (Content-Length, X-Timestamp) and
         // ustreamer (same boundary, no Content-Length, extra headers).
         let mjpg = b"--boundarydonotcross\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\nX-Timestamp: 1718000000.123456\r\n\r\nJPEG\r\n--boundarydonotcross\r\n";
         let ustreamer = b"--boundarydonotcross\r\nContent-Type: image/jpeg\r\nX-UStreamer-Online: true\r\nX-UStreamer-Width: 640\r\nX-UStreamer-Height: 480\r\n\r\nJP\r\nEG\r\n--boundarydonotcross\r\nContent-Type: image/jpeg\r\nX-UStreamer-Online: false\r\n\r\nJ2\r\n--boundarydonotcross\r\n";
@@ -850,7 +850,7 @@ mod tests {
 
     #[test]
     fn parser_reads_axis_cameras_with_and_without_dashed_parameters() {
-        // CONFORMANCE.md §2 "IP cameras" and "Leading dashes in the parameter".
+        // docs/conformance.md §2 "IP cameras" and "Leading dashes in the parameter".
         let stream = b"--myboundary\r\nContent-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nAB\r\n--myboundary\r\nContent-Type: image/jpeg\r\nContent-Length: 2\r\n\r\nCD\r\n--myboundary\r\n";
         let doubled = b"----myboundary\r\nContent-Type: image/jpeg\r\n\r\nAB\r\n----myboundary\r\nContent-Type: image/jpeg\r\n\r\nCD\r\n----myboundary--\r\n";
         let h = [("Content-Type", "image/jpeg"), ("Content-Length", "2")];
@@ -1013,7 +1013,8 @@ mod tests {
 
     #[test]
     fn parser_rejects_input_over_its_limits() {
-        // BRIEF "Hostile input": limits hit give a clear error, never a panic.
+        // docs/design.md "Wire contracts", hostile input: limits hit give a clear error,
+        // never a panic.
         let config = MultipartParserConfig {
             max_header_line: 24,
             max_header_count: 2,

@@ -1,4 +1,4 @@
-//! Tests of the SSE encoder and parser. Rule names refer to CONFORMANCE.md §1.
+//! Tests of the SSE encoder and parser. Rule names refer to docs/conformance.md §1.
 
 use super::*;
 use alloc::format;
@@ -74,7 +74,7 @@ fn check_table(rule: &str, table: &[(&[u8], Vec<Polled>)]) {
 
 #[test]
 fn decoding_strips_at_most_one_leading_bom() {
-    // CONFORMANCE §1 Decoding 1: UTF-8 decode strips at most one leading BOM.
+    // §1 Decoding 1: UTF-8 decode strips at most one leading BOM.
     check_table(
         "Decoding 1 (BOM)",
         &[
@@ -102,7 +102,7 @@ fn decoding_strips_at_most_one_leading_bom() {
 
 #[test]
 fn decoding_replaces_malformed_utf8_per_maximal_subpart() {
-    // CONFORMANCE §1 Decoding 1: one U+FFFD per maximal ill-formed subpart.
+    // §1 Decoding 1: one U+FFFD per maximal ill-formed subpart.
     check_table(
         "Decoding 1 (U+FFFD)",
         &[
@@ -145,7 +145,7 @@ fn decoding_replaces_malformed_utf8_per_maximal_subpart() {
 
 #[test]
 fn decoding_is_streaming_across_chunk_boundaries() {
-    // CONFORMANCE §1 Decoding 2: a multi-byte sequence or the BOM may be split.
+    // §1 Decoding 2: a multi-byte sequence or the BOM may be split.
     // `check_table` parses each input split at every point.
     check_table(
         "Decoding 2",
@@ -171,7 +171,7 @@ fn decoding_is_streaming_across_chunk_boundaries() {
 
 #[test]
 fn grammar_accepts_cr_lf_and_crlf_line_ends() {
-    // CONFORMANCE §1 Grammar: end-of-line = CRLF / CR / LF.
+    // §1 Grammar: end-of-line = CRLF / CR / LF.
     check_table(
         "Grammar end-of-line",
         &[
@@ -188,7 +188,7 @@ fn grammar_accepts_cr_lf_and_crlf_line_ends() {
 
 #[test]
 fn grammar_crlf_split_across_chunks_is_one_line_end() {
-    // CONFORMANCE §1 Grammar: remember a trailing CR and swallow one following LF.
+    // §1 Grammar: remember a trailing CR and swallow one following LF.
     let events = parse_chunks(
         SseParserConfig::default(),
         &[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"],
@@ -201,7 +201,7 @@ fn grammar_crlf_split_across_chunks_is_one_line_end() {
 
 #[test]
 fn grammar_cr_cr_lf_lf_is_three_line_ends() {
-    // CONFORMANCE §1 Grammar: `\r\r\n\n` is CR, CRLF, LF (Hickson, public-webapps 2009).
+    // §1 Grammar: `\r\r\n\n` is CR, CRLF, LF (Hickson, public-webapps 2009).
     check_table(
         "Grammar CR CRLF LF",
         &[
@@ -217,7 +217,7 @@ fn grammar_cr_cr_lf_lf_is_three_line_ends() {
 
 #[test]
 fn grammar_treats_nul_tab_and_unicode_separators_as_ordinary_chars() {
-    // CONFORMANCE §1 Grammar: any-char is anything except LF and CR.
+    // §1 Grammar: any-char is anything except LF and CR.
     check_table(
         "Grammar any-char",
         &[
@@ -235,7 +235,7 @@ fn grammar_treats_nul_tab_and_unicode_separators_as_ordinary_chars() {
 
 #[test]
 fn line_processing_empty_line_dispatches() {
-    // CONFORMANCE §1 Line processing 1: empty line → dispatch the event.
+    // §1 Line processing 1: empty line → dispatch the event.
     check_table(
         "Line processing 1",
         &[
@@ -248,7 +248,7 @@ fn line_processing_empty_line_dispatches() {
 
 #[test]
 fn line_processing_colon_first_is_a_comment() {
-    // CONFORMANCE §1 Line processing 2: first char ":" → ignore the line.
+    // §1 Line processing 2: first char ":" → ignore the line.
     check_table(
         "Line processing 2",
         &[
@@ -265,7 +265,7 @@ fn line_processing_colon_first_is_a_comment() {
 
 #[test]
 fn line_processing_splits_at_first_colon_and_removes_one_space() {
-    // CONFORMANCE §1 Line processing 3: name before the first colon, one leading SP removed.
+    // §1 Line processing 3: name before the first colon, one leading SP removed.
     check_table(
         "Line processing 3",
         &[
@@ -284,7 +284,7 @@ fn line_processing_splits_at_first_colon_and_removes_one_space() {
 
 #[test]
 fn line_processing_line_without_colon_is_a_name_with_empty_value() {
-    // CONFORMANCE §1 Line processing 4: no colon → whole line is the name, value "".
+    // §1 Line processing 4: no colon → whole line is the name, value "".
     check_table(
         "Line processing 4",
         &[
@@ -301,7 +301,7 @@ fn line_processing_line_without_colon_is_a_name_with_empty_value() {
 
 #[test]
 fn line_processing_names_are_case_sensitive_and_literal() {
-    // CONFORMANCE §1 Line processing 5: ` data` and `Data` are unknown fields.
+    // §1 Line processing 5: ` data` and `Data` are unknown fields.
     check_table(
         "Line processing 5",
         &[
@@ -318,7 +318,7 @@ fn line_processing_names_are_case_sensitive_and_literal() {
 
 #[test]
 fn field_event_sets_the_type() {
-    // CONFORMANCE §1 Fields: `event` → event-type buffer := value (the last one wins).
+    // §1 Fields: `event` → event-type buffer := value (the last one wins).
     check_table(
         "Fields event",
         &[
@@ -336,7 +336,7 @@ fn field_event_sets_the_type() {
 
 #[test]
 fn field_data_appends_value_and_lf() {
-    // CONFORMANCE §1 Fields: `data` → append value then LF (WPT format-field-data).
+    // §1 Fields: `data` → append value then LF (WPT format-field-data).
     check_table(
         "Fields data",
         &[
@@ -350,7 +350,7 @@ fn field_data_appends_value_and_lf() {
 
 #[test]
 fn field_id_with_nul_is_ignored_and_empty_id_resets() {
-    // CONFORMANCE §1 Fields: `id` containing NUL is ignored; "" resets (WPT format-field-id-*).
+    // §1 Fields: `id` containing NUL is ignored; "" resets (WPT format-field-id-*).
     check_table(
         "Fields id",
         &[
@@ -378,7 +378,7 @@ fn field_id_with_nul_is_ignored_and_empty_id_resets() {
 
 #[test]
 fn field_retry_accepts_ascii_digits_only() {
-    // CONFORMANCE §1 Fields: `retry` only when non-empty and all ASCII digits (WPT format-field-retry-bogus).
+    // §1 Fields: `retry` only when non-empty and all ASCII digits (WPT format-field-retry-bogus).
     check_table(
         "Fields retry",
         &[
@@ -410,7 +410,7 @@ fn field_retry_accepts_ascii_digits_only() {
 
 #[test]
 fn field_unknown_names_are_ignored() {
-    // CONFORMANCE §1 Fields: anything else → ignore.
+    // §1 Fields: anything else → ignore.
     check_table(
         "Fields unknown",
         &[
@@ -425,7 +425,7 @@ fn field_unknown_names_are_ignored() {
 
 #[test]
 fn dispatch_copies_last_event_id_even_without_an_event() {
-    // CONFORMANCE §1 Dispatch 1: the ID is copied even if nothing is dispatched, and persists.
+    // §1 Dispatch 1: the ID is copied even if nothing is dispatched, and persists.
     let mut parser = SseParser::default();
     parser.push(b"id: 5\n\n");
     assert_eq!(parser.poll_event(), None);
@@ -442,7 +442,7 @@ fn dispatch_copies_last_event_id_even_without_an_event() {
 
 #[test]
 fn dispatch_of_empty_data_fires_nothing_and_resets_the_type() {
-    // CONFORMANCE §1 Dispatch 2: empty data buffer → clear data and event type, no event.
+    // §1 Dispatch 2: empty data buffer → clear data and event type, no event.
     check_table(
         "Dispatch 2",
         &[
@@ -455,7 +455,7 @@ fn dispatch_of_empty_data_fires_nothing_and_resets_the_type() {
 
 #[test]
 fn dispatch_removes_exactly_one_trailing_lf() {
-    // CONFORMANCE §1 Dispatch 3: one trailing LF removed.
+    // §1 Dispatch 3: one trailing LF removed.
     check_table(
         "Dispatch 3",
         &[
@@ -471,7 +471,7 @@ fn dispatch_removes_exactly_one_trailing_lf() {
 
 #[test]
 fn dispatch_type_defaults_to_message_and_buffers_clear() {
-    // CONFORMANCE §1 Dispatch 4 and 5: type defaults to "message"; buffers cleared after.
+    // §1 Dispatch 4 and 5: type defaults to "message"; buffers cleared after.
     check_table(
         "Dispatch 4-5",
         &[
@@ -492,7 +492,7 @@ fn dispatch_type_defaults_to_message_and_buffers_clear() {
 
 #[test]
 fn end_of_stream_drops_the_unterminated_event_and_its_id() {
-    // CONFORMANCE §1 End of stream (WPT format-data-before-final-empty-line).
+    // §1 End of stream (WPT format-data-before-final-empty-line).
     check_table(
         "End of stream",
         &[
@@ -516,7 +516,7 @@ fn end_of_stream_drops_the_unterminated_event_and_its_id() {
 
 #[test]
 fn end_of_stream_keeps_last_event_id_for_the_reconnected_stream() {
-    // CONFORMANCE §1 Processing model (reestablish) and WPT `last-event-id.py`: the
+    // §1 Processing model (reestablish) and WPT `last-event-id.py`: the
     // second response has no `id` line, yet its event carries the first one's id.
     let mut parser = SseParser::default();
     parser.push("id: \u{2026}\nretry: 200\ndata: hello\n\n".as_bytes());
@@ -537,7 +537,7 @@ fn end_of_stream_keeps_last_event_id_for_the_reconnected_stream() {
 
 #[test]
 fn end_of_stream_forgets_a_pending_cr() {
-    // CONFORMANCE §1 End of stream: a new stream's leading LF is its own line end.
+    // §1 End of stream: a new stream's leading LF is its own line end.
     let mut parser = SseParser::default();
     parser.push(b"data: a\r");
     assert_eq!(parser.poll_event(), None);
@@ -685,7 +685,7 @@ fn encoder_writes_events_in_the_documented_layout() {
 
 #[test]
 fn encoder_rejects_forbidden_ids_and_event_names_without_writing() {
-    // CONFORMANCE §1 Server rules: id without CR, LF, NUL; event without CR, LF.
+    // §1 Server rules: id without CR, LF, NUL; event without CR, LF.
     let table: &[(Option<&str>, Option<&str>, SseEncodeError)] = &[
         (Some("a\nb"), None, SseEncodeError::IdContainsLineBreak),
         (Some("a\rb"), None, SseEncodeError::IdContainsLineBreak),
@@ -738,7 +738,7 @@ fn encoder_id_plus_body_equals_whole_event() {
 
 #[test]
 fn encoder_data_round_trips_through_the_parser() {
-    // Line breaks come back as LF: clients normalise CR and CRLF (CONFORMANCE §1 Grammar).
+    // Line breaks come back as LF: clients normalise CR and CRLF (§1 Grammar).
     let table: &[(&str, &str)] = &[
         ("", ""),
         ("a", "a"),
@@ -892,7 +892,7 @@ fn display_messages_name_the_limit() {
 
 #[test]
 fn encoded_cursor_sets_last_event_id_without_firing_an_event() {
-    // CONFORMANCE.md §1 "Dispatch": the id is copied even when nothing is dispatched.
+    // §1 "Dispatch": the id is copied even when nothing is dispatched.
     let mut wire = Vec::new();
     encode_cursor(&mut wire, "7.3").unwrap();
     assert_eq!(wire, b"id: 7.3\n\n");

@@ -50,7 +50,7 @@ fn errors(sim: &Sim) -> Vec<(u64, Duration, ErrorReason)> {
 
 #[test]
 fn sse_delivers_messages_in_order_after_one_open() {
-    // CONFORMANCE.md §1 "Processing model": 200 + text/event-stream announces the connection.
+    // docs/conformance.md §1 "Processing model": 200 + text/event-stream announces the connection.
     let mut sim = Sim::with_defaults();
     sim.publish_every(SECOND, SECOND, 5);
     sim.run_until(10_000);
@@ -69,7 +69,7 @@ fn sse_delivers_messages_in_order_after_one_open() {
 
 #[test]
 fn reconnect_after_stream_end_resumes_from_last_event_id_after_retry_time() {
-    // CONFORMANCE.md §1: after the body ends, wait the reconnection time (3000 ms
+    // docs/conformance.md §1: after the body ends, wait the reconnection time (3000 ms
     // default) and re-fetch with Last-Event-ID.
     let mut sim = Sim::with_defaults();
     sim.script.push_back(Behaviour::EndAfter(2));
@@ -101,7 +101,7 @@ fn reconnect_after_stream_end_resumes_from_last_event_id_after_retry_time() {
 
 #[test]
 fn retry_field_changes_the_reconnection_time() {
-    // CONFORMANCE.md §1 "Fields": retry sets the reconnection time.
+    // docs/conformance.md §1 "Fields": retry sets the reconnection time.
     let mut sim = Sim::with_defaults();
     sim.retry_field = Some(500);
     sim.script.push_back(Behaviour::EndAfter(1));
@@ -118,8 +118,8 @@ fn retry_field_changes_the_reconnection_time() {
 
 #[test]
 fn status_204_stops_every_transport_for_good() {
-    // CONFORMANCE.md §1: "204 No Content stops the client"; pushwire uses 204 as
-    // the one stop signal on every transport (module docs).
+    // docs/conformance.md §1 "Response handling": 204 stops an EventSource for good;
+    // pushwire uses 204 as the one stop signal on every transport (module docs).
     for transport in Transport::ALL {
         let mut sim = Sim::new(forced(transport), Capabilities::ALL, 3);
         sim.set(transport, Behaviour::Status(204));
@@ -139,7 +139,7 @@ fn status_204_stops_every_transport_for_good() {
 
 #[test]
 fn any_non_200_on_sse_stops_for_good_without_stepping_down() {
-    // CONFORMANCE.md §1 "Response handling": any other status fails the connection.
+    // docs/conformance.md §1 "Response handling": any other status fails the connection.
     for status in [201, 205, 301, 304, 404, 408, 429, 500, 503] {
         let mut sim = Sim::with_defaults();
         sim.set(Transport::Sse, Behaviour::Status(status));
@@ -157,7 +157,7 @@ fn any_non_200_on_sse_stops_for_good_without_stepping_down() {
 
 #[test]
 fn network_errors_back_off_with_full_jitter_that_grows_and_is_capped() {
-    // CONFORMANCE.md §4 "Errors and backoff": back off with jitter; module docs:
+    // docs/conformance.md §4 "Errors and backoff": back off with jitter; module docs:
     // delay in [0, min(cap, retry × 2^(n-1))].
     const ROUNDS: usize = 10;
     let mut per_attempt: Vec<Vec<u64>> = vec![Vec::new(); ROUNDS];
@@ -209,7 +209,7 @@ fn network_errors_back_off_with_full_jitter_that_grows_and_is_capped() {
 
 #[test]
 fn buffering_proxy_makes_the_machine_step_down_and_resume_without_loss() {
-    // CONFORMANCE.md §0 "Reverse-proxy buffering" and "Idle timeouts": a stream that
+    // docs/conformance.md §0 "Reverse-proxy buffering" and "Idle timeouts": a stream that
     // opens but stays silent past the heartbeat window (35 s) is stalled.
     let mut sim = Sim::with_defaults();
     // The first SSE response ends after 3 messages; the reconnect goes through a
@@ -247,7 +247,7 @@ fn buffering_proxy_makes_the_machine_step_down_and_resume_without_loss() {
 
 #[test]
 fn buffering_on_every_stream_lands_on_long_poll_without_loss() {
-    // CONFORMANCE.md §0: buffering holds a stream until it ends, so only
+    // docs/conformance.md §0: buffering holds a stream until it ends, so only
     // response-per-batch transports get through.
     let mut sim = Sim::with_defaults();
     for transport in [Transport::Sse, Transport::Stream, Transport::Iframe] {
@@ -275,7 +275,7 @@ fn buffering_on_every_stream_lands_on_long_poll_without_loss() {
 
 #[test]
 fn missing_event_source_picks_stream() {
-    // DESIGN.md "client": pick the best transport the capabilities allow.
+    // docs/design.md "The client ladder": pick the best transport the capabilities allow.
     let capabilities = Capabilities {
         event_source: false,
         ..Capabilities::ALL
@@ -306,7 +306,7 @@ fn forced_transport_never_steps_down() {
 
 #[test]
 fn long_poll_reply_is_followed_at_once_by_a_request_with_the_new_cursor() {
-    // CONFORMANCE.md §4 "Model": the client immediately issues the next request
+    // docs/conformance.md §4 "Model": the client immediately issues the next request
     // carrying the new cursor; an empty reply means "poll again now".
     let mut sim = Sim::new(forced(Transport::LongPoll), Capabilities::ALL, 2);
     sim.publish_every(SECOND, SECOND, 5);
@@ -338,7 +338,7 @@ fn long_poll_reply_is_followed_at_once_by_a_request_with_the_new_cursor() {
 
 #[test]
 fn long_poll_treats_304_and_408_as_poll_again() {
-    // CONFORMANCE.md §4 "Timeout response": these mean "poll again now", not errors.
+    // docs/conformance.md §4 "Timeout response": these mean "poll again now", not errors.
     let mut sim = Sim::new(forced(Transport::LongPoll), Capabilities::ALL, 2);
     sim.script
         .extend([Behaviour::Status(304), Behaviour::Status(408)]);
@@ -365,7 +365,8 @@ fn poll_interval_is_respected() {
 
 #[test]
 fn gap_is_surfaced_and_the_next_request_resumes_from_its_cursor() {
-    // BRIEF "Gap": one message with event "gap" whose id is the cursor to continue from.
+    // docs/design.md "Wire contracts", Gap: one message with event "gap" whose id is the
+    // cursor to continue from.
     for transport in [Transport::Sse, Transport::LongPoll] {
         let config = ClientConfig {
             last_event_id: Some(String::from("2")),
@@ -398,7 +399,7 @@ fn gap_is_surfaced_and_the_next_request_resumes_from_its_cursor() {
 
 #[test]
 fn close_stops_everything() {
-    // CONFORMANCE.md §1: close() → CLOSED immediately; queued events are dropped.
+    // docs/conformance.md §1: close() → CLOSED immediately; queued events are dropped.
     let mut sim = Sim::with_defaults();
     sim.publish_every(SECOND, SECOND, 5);
     sim.run_until(2500);
@@ -428,7 +429,7 @@ fn close_stops_everything() {
 
 #[test]
 fn stream_5xx_backs_off_and_503_honours_retry_after() {
-    // CONFORMANCE.md §4 "Errors and backoff": back off on 5xx; RFC 9110 Retry-After.
+    // docs/conformance.md §4 "Errors and backoff": back off on 5xx; RFC 9110 Retry-After.
     let mut sim = Sim::new(forced(Transport::Stream), Capabilities::ALL, 8);
     sim.script.extend([
         Behaviour::StatusRetryAfter(503, Duration::from_secs(20)),
@@ -494,7 +495,7 @@ fn connect_timeout_counts_as_failure_and_steps_down() {
 
 #[test]
 fn rejected_event_source_falls_to_stream_at_once_unless_forced() {
-    // CONFORMANCE.md §1: a native EventSource fails without telling why; the rung
+    // docs/conformance.md §1: a native EventSource fails without telling why; the rung
     // below sees the status. Forced, it follows EventSource and stays closed.
     let mut sim = Sim::with_defaults();
     sim.set(Transport::Sse, Behaviour::Rejected);
@@ -545,7 +546,7 @@ mod bodies {
 
     #[test]
     fn stream_sse_bytes_are_parsed_in_any_chunking_with_retry_and_ids() {
-        // DESIGN.md: the `stream` transport's SSE bytes are parsed by core.
+        // docs/design.md "Transports": the `stream` transport's SSE bytes are parsed by core.
         let body = b"retry: 500\n\nid: 7.1\nevent: price\ndata: a\ndata: b\n\n: hb\n\nid: 7.2\n\n";
         for cut in 0..body.len() {
             let mut machine = open(
@@ -664,7 +665,7 @@ mod bodies {
 
 #[test]
 fn native_event_source_is_not_watched_for_silence_when_it_hides_heartbeats() {
-    // EventSource never shows the server's heartbeat comments (CONFORMANCE.md
+    // EventSource never shows the server's heartbeat comments (docs/conformance.md
     // §1 "comment → ignore"), so a browser driver turns the silence watch off
     // for `sse`; `stream` still sees the comments and stays watched.
     use crate::Timestamp;

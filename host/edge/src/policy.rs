@@ -44,7 +44,7 @@ pub const MAX_PUBLISH_BYTES: u64 = 1 << 20;
 pub const MULTIPART_BOUNDARY: &str = "pushwire-4c1e9a7f3b6d2e80a5f1c7d39b2e6a04";
 
 /// Milliseconds without a new part after which a multipart stream repeats
-/// its last part, so Chromium shows it (CONFORMANCE.md §2, "Rendering
+/// its last part, so Chromium shows it (docs/conformance.md §2, "Rendering
 /// latency": an `<img>` shows part N only once part N+1 starts).
 pub const MULTIPART_REPEAT_MS: u64 = 1000;
 
@@ -200,7 +200,7 @@ pub fn open(sub: &Subscription) -> ResponseHead {
             headers.push(("cache-control".to_owned(), "no-store".to_owned()));
         }
         Transport::Multipart => {
-            // CONFORMANCE.md §2 "Encoder rules": camera viewers also expect
+            // docs/conformance.md §2 "Encoder rules": camera viewers also expect
             // no-store and the HTTP/1.0 `pragma`.
             headers.push((
                 "cache-control".to_owned(),
