@@ -24,6 +24,7 @@
 //! | [`token`] | access tokens: JWT claims naming the channels a bearer may use |
 //! | [`http1`] | the HTTP/1.1 heads and chunks of the host's lean streaming path |
 //! | [`url`], [`media`] | percent-encoding and query strings; `Accept` ranges and q-values |
+//! | [`transport`] | the transports: `?transport=` names and response media types |
 //!
 //! # Driving a machine
 //!
@@ -87,6 +88,7 @@ pub mod ndjson;
 pub mod sse;
 mod time;
 pub mod token;
+pub mod transport;
 pub mod url;
 pub mod wire;
 
