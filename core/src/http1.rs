@@ -590,6 +590,9 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use alloc::string::String;
+    use proptest::prelude::*;
 
     fn parse(bytes: &[u8]) -> Result<Option<(RequestHead<'_>, usize)>, HeadError> {
         parse_request_head(bytes, 8192)
@@ -773,5 +776,48 @@ mod tests {
         assert_eq!(&http_date(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(&http_date(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(&http_date(1_795_478_399), b"Mon, 23 Nov 2026 23:59:59 GMT");
+    }
+
+    /// A header field as a client may write it: a token name, and a value of
+    /// visible bytes, spaces, tabs and obs-text.
+    fn field() -> impl Strategy<Value = (String, Vec<u8>)> {
+        let byte = prop_oneof![0x21_u8..=0x7e, Just(b' '), Just(b'\t'), 0x80_u8..=0xff];
+        (
+            "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}",
+            proptest::collection::vec(byte, 0..16),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn written_heads_read_back_whole_and_wait_at_any_split(
+            method in "[A-Z]{1,7}",
+            target in "/[!-~]{0,20}",
+            fields in proptest::collection::vec(field(), 0..8),
+            crlf in any::<bool>(),
+        ) {
+            let end: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+            let mut wire = format!("{method} {target} HTTP/1.1").into_bytes();
+            wire.extend_from_slice(end);
+            for (name, value) in &fields {
+                wire.extend_from_slice(name.as_bytes());
+                wire.extend_from_slice(b":");
+                wire.extend_from_slice(value);
+                wire.extend_from_slice(end);
+            }
+            wire.extend_from_slice(end);
+            let (head, used) = parse_request_head(&wire, usize::MAX).unwrap().unwrap();
+            prop_assert_eq!(used, wire.len());
+            prop_assert_eq!((head.method, head.target), (method.as_str(), target.as_str()));
+            let read: Vec<(&str, &[u8])> = head.headers().map(|h| (h.name, h.value)).collect();
+            let written: Vec<(&str, &[u8])> = fields
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.trim_ascii()))
+                .collect();
+            prop_assert_eq!(read, written);
+            for split in 0..wire.len() {
+                prop_assert_eq!(parse_request_head(&wire[..split], usize::MAX), Ok(None));
+            }
+        }
     }
 }
