@@ -125,10 +125,10 @@ fn is_unreserved(byte: u8) -> bool {
 /// `text` when nothing needs escaping.
 #[must_use]
 pub fn percent_encode(text: &str) -> Cow<'_, str> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     if text.bytes().all(is_unreserved) {
         return Cow::Borrowed(text);
     }
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut encoded = String::with_capacity(text.len() * 3);
     for byte in text.bytes() {
         if is_unreserved(byte) {

@@ -21,7 +21,7 @@ use pushwire_core::frame::{self, CallbackName, FrameConfig, FrameEncoder};
 use pushwire_core::hub::{HubError, validate_channel_name, validate_event_name};
 use pushwire_core::media::{QValue, media_ranges};
 use pushwire_core::multipart::{Boundary, MultipartEncoder};
-use pushwire_core::transport::Transport as AnyTransport;
+use pushwire_core::transport::Transport as CoreTransport;
 use pushwire_core::url::{self, DecodeError, percent_decode};
 use pushwire_core::wire::{self, DEFAULT_EVENT, WireMessageRef};
 use pushwire_core::{ndjson, sse};
@@ -99,7 +99,7 @@ pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
     policy.authorize_subscribe(req, &channels)?;
     let transport = match query_param(&req.query, "transport")? {
         Some(name) => name
-            .parse::<AnyTransport>()
+            .parse::<CoreTransport>()
             .map(Transport::from)
             .map_err(|_| {
                 refuse(
@@ -107,7 +107,7 @@ pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
                     format!(
                         "Unknown transport {:?}: use one of {}.",
                         shown(&name),
-                        AnyTransport::ALL.map(AnyTransport::as_str).join(", ")
+                        CoreTransport::ALL.map(CoreTransport::as_str).join(", ")
                     ),
                 )
             })?,
@@ -180,7 +180,7 @@ pub fn open(sub: &Subscription) -> ResponseHead {
         }
     }
     let content_type = multipart_type.unwrap_or_else(|| {
-        AnyTransport::from(sub.transport)
+        CoreTransport::from(sub.transport)
             .content_type()
             .unwrap_or_default()
             .to_owned()
@@ -417,9 +417,9 @@ pub fn accept_publish(policy: &Policy, req: &Request, body_len: u64) -> Result<P
 /// with the highest `q` wins, the first listed on a tie; `q=0` rules a type
 /// out, a malformed `q` counts as 1, and wildcards select nothing.
 pub fn negotiate(accept: Option<&str>) -> Transport {
-    let mut best: Option<(QValue, AnyTransport)> = None;
+    let mut best: Option<(QValue, CoreTransport)> = None;
     for range in media_ranges(accept.unwrap_or_default()) {
-        let Some(transport) = AnyTransport::from_media_type(range.media_type) else {
+        let Some(transport) = CoreTransport::from_media_type(range.media_type) else {
             continue;
         };
         let quality = range.quality.unwrap_or(QValue::ONE);
@@ -432,12 +432,12 @@ pub fn negotiate(accept: Option<&str>) -> Transport {
 
 /// The name of `transport` in `?transport=`.
 pub fn transport_name(transport: Transport) -> &'static str {
-    AnyTransport::from(transport).as_str()
+    CoreTransport::from(transport).as_str()
 }
 
 /// The WIT enum's transport in core's list (the WIT enum is the ABI; names
 /// and media types live in core).
-impl From<Transport> for AnyTransport {
+impl From<Transport> for CoreTransport {
     fn from(transport: Transport) -> Self {
         match transport {
             Transport::Sse => Self::Sse,
@@ -450,15 +450,15 @@ impl From<Transport> for AnyTransport {
     }
 }
 
-impl From<AnyTransport> for Transport {
-    fn from(transport: AnyTransport) -> Self {
+impl From<CoreTransport> for Transport {
+    fn from(transport: CoreTransport) -> Self {
         match transport {
-            AnyTransport::Sse => Self::Sse,
-            AnyTransport::Stream => Self::Stream,
-            AnyTransport::Multipart => Self::Multipart,
-            AnyTransport::Iframe => Self::Iframe,
-            AnyTransport::LongPoll => Self::Longpoll,
-            AnyTransport::Poll => Self::Poll,
+            CoreTransport::Sse => Self::Sse,
+            CoreTransport::Stream => Self::Stream,
+            CoreTransport::Multipart => Self::Multipart,
+            CoreTransport::Iframe => Self::Iframe,
+            CoreTransport::LongPoll => Self::Longpoll,
+            CoreTransport::Poll => Self::Poll,
         }
     }
 }

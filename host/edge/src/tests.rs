@@ -16,7 +16,7 @@ use pushwire_core::sse::{SseEvent, SseParser};
 use pushwire_core::wire::{self, WireMessageRef};
 use pushwire_core::{ndjson, sse};
 
-use pushwire_core::transport::Transport as AnyTransport;
+use pushwire_core::transport::Transport as CoreTransport;
 
 use crate::policy::{
     INGEST_EVENT, MAX_CHANNELS, MAX_PUBLISH_BYTES, MULTIPART_BOUNDARY, MULTIPART_REPEAT_MS,
@@ -455,8 +455,8 @@ fn transports_convert_to_core_in_wit_order() {
         Transport::Longpoll,
         Transport::Poll,
     ];
-    for (transport, listed) in wit.into_iter().zip(AnyTransport::ALL) {
-        assert_eq!(AnyTransport::from(transport), listed);
+    for (transport, listed) in wit.into_iter().zip(CoreTransport::ALL) {
+        assert_eq!(CoreTransport::from(transport), listed);
         assert_eq!(Transport::from(listed), transport);
         assert_eq!(transport_name(transport), listed.as_str());
     }
