@@ -119,11 +119,16 @@ use core::{fmt, str::FromStr, time::Duration};
 
 use crate::Timestamp;
 use crate::cursor::{self, Cursor};
+use crate::media;
 use crate::ndjson::{NdjsonParser, NdjsonParserConfig};
 use crate::sse::{SseEvent, SseParser, SseParserConfig};
+use crate::transport;
 use crate::wire::{self, WireMessage};
 
-/// A way of receiving pushed messages, in the SDK's order of preference.
+/// A way of receiving pushed messages the client machine can drive: the
+/// rungs of its ladder, in the SDK's order of preference. Names and media
+/// types come from [`crate::transport::Transport`] (of which this is the
+/// part a driver can open: all but multipart).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Transport {
     /// The browser's native `EventSource`.
@@ -138,6 +143,16 @@ pub enum Transport {
     Poll,
 }
 
+/// What a `stream` response may carry: NDJSON, or SSE from a server that
+/// speaks only that.
+const STREAM_TYPES: &[&str] = &[
+    transport::Transport::Sse.media_type(),
+    transport::Transport::Stream.media_type(),
+];
+const SSE_TYPES: &[&str] = &[transport::Transport::Sse.media_type()];
+const IFRAME_TYPES: &[&str] = &[transport::Transport::Iframe.media_type()];
+const POLL_TYPES: &[&str] = &[transport::Transport::Poll.media_type()];
+
 impl Transport {
     /// Every transport, best first (the default ladder).
     pub const ALL: [Self; 5] = [
@@ -150,12 +165,17 @@ impl Transport {
 
     /// Name the transport as it appears in `?transport=` and the SDK API.
     pub const fn as_str(self) -> &'static str {
+        self.listed().as_str()
+    }
+
+    /// The same transport in [`transport::Transport`], the full list.
+    const fn listed(self) -> transport::Transport {
         match self {
-            Self::Sse => "sse",
-            Self::Stream => "stream",
-            Self::Iframe => "iframe",
-            Self::LongPoll => "longpoll",
-            Self::Poll => "poll",
+            Self::Sse => transport::Transport::Sse,
+            Self::Stream => transport::Transport::Stream,
+            Self::Iframe => transport::Transport::Iframe,
+            Self::LongPoll => transport::Transport::LongPoll,
+            Self::Poll => transport::Transport::Poll,
         }
     }
 
@@ -164,16 +184,25 @@ impl Transport {
     /// Streaming transports are watched for silence (the heartbeat window);
     /// polls are watched by their request timeout instead.
     pub const fn is_streaming(self) -> bool {
-        matches!(self, Self::Sse | Self::Stream | Self::Iframe)
+        self.listed().is_streaming()
     }
 
     /// The content-type essences a 200 response must carry on this transport.
     pub const fn content_types(self) -> &'static [&'static str] {
         match self {
-            Self::Sse => &["text/event-stream"],
-            Self::Stream => &["text/event-stream", "application/x-ndjson"],
-            Self::Iframe => &["text/html"],
-            Self::LongPoll | Self::Poll => &["application/json"],
+            Self::Sse => SSE_TYPES,
+            Self::Stream => STREAM_TYPES,
+            Self::Iframe => IFRAME_TYPES,
+            Self::LongPoll | Self::Poll => POLL_TYPES,
+        }
+    }
+
+    /// The `Accept` value a driver that sets headers sends for this
+    /// transport: [`Self::content_types`], NDJSON preferred on `stream`.
+    pub const fn accept(self) -> &'static str {
+        match self {
+            Self::Stream => "application/x-ndjson, text/event-stream;q=0.9",
+            other => other.listed().media_type(),
         }
     }
 
@@ -182,8 +211,7 @@ impl Transport {
     /// Only the essence counts: parameters (`; charset=utf-8`) are ignored,
     /// and the comparison is ASCII case-insensitive.
     pub fn accepts_content_type(self, content_type: &str) -> bool {
-        let (essence, _parameters) = content_type.split_once(';').unwrap_or((content_type, ""));
-        let essence = essence.trim_matches([' ', '\t']);
+        let essence = media::essence(content_type);
         self.content_types()
             .iter()
             .any(|expected| expected.eq_ignore_ascii_case(essence))
@@ -197,6 +225,12 @@ impl Transport {
             Self::LongPoll => 8,
             Self::Poll => 16,
         }
+    }
+}
+
+impl From<Transport> for transport::Transport {
+    fn from(transport: Transport) -> Self {
+        transport.listed()
     }
 }
 
@@ -698,7 +732,9 @@ impl Body {
         match transport {
             // `sse` too: a driver without a native EventSource (the CLI)
             // feeds the raw bytes; a browser driver reports decoded events.
-            Transport::Sse | Transport::Stream if essence_is(content_type, "text/event-stream") => {
+            Transport::Sse | Transport::Stream
+                if Transport::Sse.accepts_content_type(content_type) =>
+            {
                 Self::Sse(SseParser::new(limits.sse))
             }
             Transport::Stream => Self::Ndjson(NdjsonParser::new(limits.ndjson)),
@@ -706,13 +742,6 @@ impl Body {
             Transport::Sse | Transport::Iframe => Self::Driver,
         }
     }
-}
-
-fn essence_is(content_type: &str, essence: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|found| found.trim().eq_ignore_ascii_case(essence))
 }
 
 impl ClientMachine {
@@ -1292,6 +1321,19 @@ mod tests {
                 Err(ClientError::UnknownTransport),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn each_transport_accepts_what_it_asks_for() {
+        for transport in Transport::ALL {
+            let asked: Vec<&str> = media::media_ranges(transport.accept())
+                .map(|range| range.media_type)
+                .collect();
+            assert_eq!(asked.len(), transport.content_types().len(), "{transport}");
+            for media_type in asked {
+                assert!(transport.accepts_content_type(media_type), "{transport}");
+            }
         }
     }
 

@@ -16,8 +16,8 @@
 //!
 //! let bytes = b"GET /sub/chat?transport=sse HTTP/1.1\r\nHost: example\r\n\r\n";
 //! let (head, used) = parse_request_head(bytes, 8192)?.expect("a whole head");
-//! assert_eq!((head.method.as_str(), head.path(), head.query()), ("GET", "/sub/chat", "transport=sse"));
-//! assert_eq!(head.header("host"), Some("example"));
+//! assert_eq!((head.method, head.path(), head.query()), ("GET", "/sub/chat", "transport=sse"));
+//! assert_eq!(head.header("Host"), Some(b"example".as_slice()));
 //! assert_eq!(used, bytes.len());
 //!
 //! let mut out = Vec::new();
@@ -28,11 +28,11 @@
 //! # Ok::<(), pushwire_core::http1::HeadError>(())
 //! ```
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
 use crate::hub::push_decimal;
+use crate::url::split_target;
 
 /// The bytes after a chunk's data.
 pub const CHUNK_END: &[u8] = b"\r\n";
@@ -74,58 +74,85 @@ impl fmt::Display for HeadError {
 
 impl core::error::Error for HeadError {}
 
-/// A parsed HTTP/1.1 request head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestHead {
+/// A parsed HTTP/1.1 request head, borrowed from the caller's buffer (as
+/// httparse does): reading one allocates nothing.
+#[derive(Clone, Copy)]
+pub struct RequestHead<'a> {
     /// The method, as sent (methods are case-sensitive).
-    pub method: String,
+    pub method: &'a str,
     /// The request target: path and query for the origin form.
-    pub target: String,
-    /// Header fields in order; names lower-cased, values without the
-    /// surrounding whitespace.
-    pub headers: Vec<(String, String)>,
+    pub target: &'a str,
+    /// The header lines, already checked, each ending in LF.
+    fields: &'a [u8],
 }
 
-impl RequestHead {
+/// One header field of a [`RequestHead`], as sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The name as sent (compare with [`Header::is`]: names ignore case).
+    pub name: &'a str,
+    /// The value without the whitespace around it. Bytes, not text: a value
+    /// may hold obs-text (bytes from 0x80), which is not always UTF-8.
+    pub value: &'a [u8],
+}
+
+impl<'a> Header<'a> {
+    /// Whether this field is named `name` (ASCII case-insensitive).
+    #[must_use]
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    /// The value as text, if it is UTF-8.
+    #[must_use]
+    pub fn value_str(&self) -> Option<&'a str> {
+        core::str::from_utf8(self.value).ok()
+    }
+}
+
+impl<'a> RequestHead<'a> {
     /// The target's path (before any `?`).
     #[must_use]
-    pub fn path(&self) -> &str {
-        self.target
-            .split_once('?')
-            .map_or(self.target.as_str(), |(path, _)| path)
+    pub fn path(&self) -> &'a str {
+        split_target(self.target).0
     }
 
     /// The target's query (after the first `?`), or `""`.
     #[must_use]
-    pub fn query(&self) -> &str {
-        self.target.split_once('?').map_or("", |(_, query)| query)
+    pub fn query(&self) -> &'a str {
+        split_target(self.target).1
     }
 
-    /// The first value of header `name` (lower-case).
+    /// The header fields in order.
     #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(have, _)| have == name)
-            .map(|(_, value)| value.as_str())
+    pub fn headers(&self) -> Headers<'a> {
+        Headers { rest: self.fields }
+    }
+
+    /// The value of the first header field named `name` (ASCII
+    /// case-insensitive).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers()
+            .find(|header| header.is(name))
+            .map(|header| header.value)
     }
 
     /// Whether any `Connection` field lists `token` (case-insensitive).
     #[must_use]
     pub fn connection_has(&self, token: &str) -> bool {
-        self.headers
-            .iter()
-            .filter(|(name, _)| name == "connection")
-            .flat_map(|(_, value)| value.split(','))
-            .any(|item| item.trim().eq_ignore_ascii_case(token))
+        self.headers()
+            .filter(|header| header.is("connection"))
+            .flat_map(|header| header.value.split(|&b| b == b','))
+            .any(|item| item.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
     }
 
     /// Whether the request says it has a body (a `Transfer-Encoding`, or a
     /// `Content-Length` other than 0).
     #[must_use]
     pub fn has_body(&self) -> bool {
-        self.headers.iter().any(|(name, value)| {
-            name == "transfer-encoding" || (name == "content-length" && value.trim() != "0")
+        self.headers().any(|header| {
+            header.is("transfer-encoding") || (header.is("content-length") && header.value != b"0")
         })
     }
 
@@ -136,20 +163,76 @@ impl RequestHead {
     #[must_use]
     pub fn content_length(&self) -> Option<u64> {
         let mut length = None;
-        for (name, value) in &self.headers {
-            match name.as_str() {
-                "transfer-encoding" => return None,
-                "content-length" if length.is_none() => {
-                    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-                        return None;
-                    }
-                    length = Some(value.parse().ok()?);
+        for header in self.headers() {
+            if header.is("transfer-encoding") {
+                return None;
+            }
+            if header.is("content-length") {
+                let digits = header.value;
+                if length.is_some() || digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                    return None;
                 }
-                "content-length" => return None,
-                _ => {}
+                length = Some(core::str::from_utf8(digits).ok()?.parse().ok()?);
             }
         }
         length
+    }
+}
+
+/// Heads are equal when their method, target and header fields are: how
+/// the lines ended or how much whitespace the values had does not count.
+impl PartialEq for RequestHead<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method
+            && self.target == other.target
+            && self.headers().eq(other.headers())
+    }
+}
+
+impl Eq for RequestHead<'_> {}
+
+impl fmt::Debug for RequestHead<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestHead")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("headers", &self.headers())
+            .finish()
+    }
+}
+
+/// The header fields of a [`RequestHead`], in order.
+#[derive(Clone)]
+pub struct Headers<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = Header<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.rest.is_empty() {
+            let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+                Some(at) => (
+                    self.rest.get(..at).unwrap_or_default(),
+                    self.rest.get(at + 1..).unwrap_or_default(),
+                ),
+                None => (self.rest, &[][..]),
+            };
+            self.rest = rest;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            // Every line was checked by `parse_request_head`.
+            if let Ok(header) = header_field(line) {
+                return Some(header);
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
     }
 }
 
@@ -157,7 +240,8 @@ impl RequestHead {
 /// long. `Ok(None)`: not all of it is here yet (read more and call again
 /// with everything). `Ok(Some((head, used)))`: the head took `used` bytes;
 /// whatever follows is the next request's. Lines end in CRLF or a bare LF
-/// (RFC 9112 §2.2); empty lines before the request line are skipped.
+/// (RFC 9112 §2.2); empty lines before the request line are skipped. The
+/// head borrows from `bytes`.
 ///
 /// # Errors
 /// [`HeadError`]: the bytes are not an HTTP/1.1 request head this module
@@ -165,7 +249,7 @@ impl RequestHead {
 pub fn parse_request_head(
     bytes: &[u8],
     limit: usize,
-) -> Result<Option<(RequestHead, usize)>, HeadError> {
+) -> Result<Option<(RequestHead<'_>, usize)>, HeadError> {
     let Some(end) = head_len(bytes) else {
         return if bytes.len() >= limit {
             Err(HeadError::TooLarge)
@@ -177,39 +261,46 @@ pub fn parse_request_head(
         return Err(HeadError::TooLarge);
     }
     let head = bytes.get(..end).ok_or(HeadError::TooLarge)?;
-    let mut lines = head
-        .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .skip_while(|line| line.is_empty());
-    let request_line = lines.next().ok_or(HeadError::BadRequestLine)?;
+    let head = head.get(leading_empty_lines(head)..).unwrap_or_default();
+    // The request line, then the fields up to (not with) the empty line.
+    let (request_line, fields) = match head.iter().position(|&b| b == b'\n') {
+        Some(at) => (
+            head.get(..at).unwrap_or_default(),
+            head.get(at + 1..).unwrap_or_default(),
+        ),
+        None => (head, &[][..]),
+    };
+    let request_line = request_line.strip_suffix(b"\r").unwrap_or(request_line);
+    let fields = fields
+        .strip_suffix(b"\r\n")
+        .or_else(|| fields.strip_suffix(b"\n"))
+        .unwrap_or(fields);
     let (method, target) = request_line_parts(request_line)?;
-    let mut headers = Vec::new();
-    for line in lines {
+    let mut count = 0;
+    for line in fields.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
-            break;
+            continue;
         }
-        if headers.len() == MAX_HEADERS {
+        if count == MAX_HEADERS {
             return Err(HeadError::TooManyHeaders);
         }
-        headers.push(header_field(line)?);
+        header_field(line)?;
+        count += 1;
     }
     Ok(Some((
         RequestHead {
             method,
             target,
-            headers,
+            fields,
         },
         end,
     )))
 }
 
-/// The length of the request head at the start of `bytes` (through its
-/// empty line), if all of it is there: what [`parse_request_head`] reports
-/// as used when it accepts the head. Lets a caller recognise bytes it has
-/// parsed before without parsing them again.
-pub fn head_len(bytes: &[u8]) -> Option<usize> {
+/// How many bytes of empty lines (CRLF or LF) start `bytes`.
+fn leading_empty_lines(bytes: &[u8]) -> usize {
     let mut at = 0;
-    // Empty lines before the request line are not the head's end.
     while let Some(rest) = bytes.get(at..) {
         if rest.starts_with(b"\r\n") {
             at += 2;
@@ -219,6 +310,16 @@ pub fn head_len(bytes: &[u8]) -> Option<usize> {
             break;
         }
     }
+    at
+}
+
+/// The length of the request head at the start of `bytes` (through its
+/// empty line), if all of it is there: what [`parse_request_head`] reports
+/// as used when it accepts the head. Lets a caller recognise bytes it has
+/// parsed before without parsing them again.
+pub fn head_len(bytes: &[u8]) -> Option<usize> {
+    // Empty lines before the request line are not the head's end.
+    let at = leading_empty_lines(bytes);
     let mut line_start = at;
     for (i, &byte) in bytes.iter().enumerate().skip(at) {
         if byte == b'\n' {
@@ -232,7 +333,7 @@ pub fn head_len(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-fn request_line_parts(line: &[u8]) -> Result<(String, String), HeadError> {
+fn request_line_parts(line: &[u8]) -> Result<(&str, &str), HeadError> {
     let mut parts = line.split(|&b| b == b' ');
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -248,10 +349,10 @@ fn request_line_parts(line: &[u8]) -> Result<(String, String), HeadError> {
     if version != b"HTTP/1.1" {
         return Err(HeadError::Version);
     }
-    Ok((ascii(method), ascii(target)))
+    Ok((ascii(method)?, ascii(target)?))
 }
 
-fn header_field(line: &[u8]) -> Result<(String, String), HeadError> {
+fn header_field(line: &[u8]) -> Result<Header<'_>, HeadError> {
     if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
         return Err(HeadError::ObsFold);
     }
@@ -267,12 +368,10 @@ fn header_field(line: &[u8]) -> Result<(String, String), HeadError> {
     if !value.iter().all(|&b| is_field_byte(b)) {
         return Err(HeadError::BadHeader);
     }
-    let value = value.trim_ascii();
-    let mut name = ascii(name);
-    name.make_ascii_lowercase();
-    // Field values may hold obs-text (bytes ≥ 0x80): kept as Latin-1 would
-    // be lossy, so they are read as UTF-8 where they are, replaced elsewhere.
-    Ok((name, String::from_utf8_lossy(value).into_owned()))
+    Ok(Header {
+        name: ascii(name)?,
+        value: value.trim_ascii(),
+    })
 }
 
 /// `tchar` (RFC 9110 §5.6.2).
@@ -286,9 +385,9 @@ fn is_field_byte(b: u8) -> bool {
     b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
 }
 
-/// Bytes already checked to be ASCII, as a `String`.
-fn ascii(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
+/// Bytes already checked to be ASCII, as a `str`.
+fn ascii(bytes: &[u8]) -> Result<&str, HeadError> {
+    core::str::from_utf8(bytes).map_err(|_| HeadError::BadRequestLine)
 }
 
 /// How a response's body is delimited.
@@ -491,30 +590,49 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::borrow::ToOwned;
-    use alloc::vec;
+    use alloc::format;
+    use alloc::string::String;
+    use proptest::prelude::*;
 
-    fn parse(bytes: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError> {
+    fn parse(bytes: &[u8]) -> Result<Option<(RequestHead<'_>, usize)>, HeadError> {
         parse_request_head(bytes, 8192)
     }
 
     #[test]
-    fn a_whole_head_is_read_with_lowercase_names_and_trimmed_values() {
-        let bytes = b"GET /sub/a,b?since=1.2 HTTP/1.1\r\nHost: x:8080\r\nLast-Event-ID:  7.3 \r\nAccept: text/event-stream\r\n\r\nNEXT";
+    fn a_whole_head_is_read_with_names_as_sent_and_trimmed_values() {
+        let bytes = b"GET /sub/a,b?since=1.2 HTTP/1.1\r\nHost: x:8080\r\nLast-Event-ID:  7.3 \r\nAccept: text/event-stream\r\nX-Latin: caf\xe9\r\n\r\nNEXT";
         let (head, used) = parse(bytes).unwrap().unwrap();
         assert_eq!(used, bytes.len() - 4);
         assert_eq!(head.method, "GET");
         assert_eq!(head.path(), "/sub/a,b");
         assert_eq!(head.query(), "since=1.2");
+        let fields: Vec<(&str, &[u8])> = head
+            .headers()
+            .map(|header| (header.name, header.value))
+            .collect();
         assert_eq!(
-            head.headers,
-            vec![
-                ("host".to_owned(), "x:8080".to_owned()),
-                ("last-event-id".to_owned(), "7.3".to_owned()),
-                ("accept".to_owned(), "text/event-stream".to_owned()),
+            fields,
+            [
+                ("Host", &b"x:8080"[..]),
+                ("Last-Event-ID", b"7.3"),
+                ("Accept", b"text/event-stream"),
+                ("X-Latin", b"caf\xe9"),
             ]
         );
         assert!(!head.has_body());
+    }
+
+    #[test]
+    fn header_names_compare_without_case() {
+        let (head, _) =
+            parse(b"GET / HTTP/1.1\nlast-event-id: 1\nLAST-EVENT-ID: 2\nX: caf\xe9\n\n")
+                .unwrap()
+                .unwrap();
+        assert_eq!(head.header("Last-Event-Id"), Some(&b"1"[..]));
+        assert_eq!(head.header("missing"), None);
+        let latin = head.headers().find(|header| header.is("x")).unwrap();
+        assert_eq!(latin.value_str(), None);
+        assert_eq!(head.headers().next().unwrap().value_str(), Some("1"));
     }
 
     #[test]
@@ -524,7 +642,7 @@ mod tests {
             assert_eq!(parse(&bytes[..split]), Ok(None), "split at {split}");
         }
         let (head, used) = parse(bytes).unwrap().unwrap();
-        assert_eq!((head.target.as_str(), used), ("/", bytes.len()));
+        assert_eq!((head.target, used), ("/", bytes.len()));
     }
 
     #[test]
@@ -658,5 +776,48 @@ mod tests {
         assert_eq!(&http_date(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(&http_date(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(&http_date(1_795_478_399), b"Mon, 23 Nov 2026 23:59:59 GMT");
+    }
+
+    /// A header field as a client may write it: a token name, and a value of
+    /// visible bytes, spaces, tabs and obs-text.
+    fn field() -> impl Strategy<Value = (String, Vec<u8>)> {
+        let byte = prop_oneof![0x21_u8..=0x7e, Just(b' '), Just(b'\t'), 0x80_u8..=0xff];
+        (
+            "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}",
+            proptest::collection::vec(byte, 0..16),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn written_heads_read_back_whole_and_wait_at_any_split(
+            method in "[A-Z]{1,7}",
+            target in "/[!-~]{0,20}",
+            fields in proptest::collection::vec(field(), 0..8),
+            crlf in any::<bool>(),
+        ) {
+            let end: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+            let mut wire = format!("{method} {target} HTTP/1.1").into_bytes();
+            wire.extend_from_slice(end);
+            for (name, value) in &fields {
+                wire.extend_from_slice(name.as_bytes());
+                wire.extend_from_slice(b":");
+                wire.extend_from_slice(value);
+                wire.extend_from_slice(end);
+            }
+            wire.extend_from_slice(end);
+            let (head, used) = parse_request_head(&wire, usize::MAX).unwrap().unwrap();
+            prop_assert_eq!(used, wire.len());
+            prop_assert_eq!((head.method, head.target), (method.as_str(), target.as_str()));
+            let read: Vec<(&str, &[u8])> = head.headers().map(|h| (h.name, h.value)).collect();
+            let written: Vec<(&str, &[u8])> = fields
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.trim_ascii()))
+                .collect();
+            prop_assert_eq!(read, written);
+            for split in 0..wire.len() {
+                prop_assert_eq!(parse_request_head(&wire[..split], usize::MAX), Ok(None));
+            }
+        }
     }
 }

@@ -23,6 +23,8 @@
 //! | [`client`] | the transport ladder and reconnect policy the SDK drives |
 //! | [`token`] | access tokens: JWT claims naming the channels a bearer may use |
 //! | [`http1`] | the HTTP/1.1 heads and chunks of the host's lean streaming path |
+//! | [`url`], [`media`] | percent-encoding and query strings; `Accept` ranges and q-values |
+//! | [`transport`] | the transports: `?transport=` names and response media types |
 //!
 //! # Driving a machine
 //!
@@ -80,11 +82,14 @@ pub mod http1;
 pub mod hub;
 pub mod json;
 pub mod longpoll;
+pub mod media;
 pub mod multipart;
 pub mod ndjson;
 pub mod sse;
 mod time;
 pub mod token;
+pub mod transport;
+pub mod url;
 pub mod wire;
 
 #[cfg(test)]

@@ -21,7 +21,6 @@
 //!
 //! Plain `http://` only: there is no TLS in this binary.
 
-use alloc::borrow::Cow;
 use core::fmt;
 use core::future::Future;
 use core::pin::pin;
@@ -40,6 +39,7 @@ use pushwire_core::client::{
     Capabilities, ClientConfig, ClientEvent, ClientMachine, ClientMessage, CloseReason, EndReason,
     ErrorReason, ResponseHead, Transmit, Transport,
 };
+use pushwire_core::url::{self, QueryParam};
 use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -505,13 +505,7 @@ impl<W: Write> Subscriber<W> {
         self.disconnect();
         let mut target = self.target.clone();
         let mut headers = HeaderMap::new();
-        let accept = match transport {
-            Transport::Sse => "text/event-stream",
-            Transport::Stream => "application/x-ndjson, text/event-stream;q=0.9",
-            Transport::Iframe => "text/html",
-            Transport::LongPoll | Transport::Poll => "application/json",
-        };
-        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+        headers.insert(header::ACCEPT, HeaderValue::from_static(transport.accept()));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         if let Some(id) = last_event_id {
             // `Last-Event-ID` is UTF-8 (docs/conformance.md §1); an id that cannot
@@ -817,40 +811,26 @@ impl Target {
     }
 
     fn path(&self) -> &str {
-        self.path_and_query
-            .split_once('?')
-            .map_or(self.path_and_query.as_str(), |(path, _query)| path)
+        url::split_target(&self.path_and_query).0
     }
 
-    fn query(&self) -> Option<&str> {
-        self.path_and_query
-            .split_once('?')
-            .map(|(_path, query)| query)
+    fn query(&self) -> &str {
+        url::split_target(&self.path_and_query).1
     }
 
+    /// Whether the query has a `key` parameter (its key decoded, as the
+    /// server reads it).
     fn has_query_param(&self, key: &str) -> bool {
-        self.query().is_some_and(|query| {
-            query
-                .split('&')
-                .any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == key)
-        })
+        url::query_params(self.query()).any(|param| param.is_named(key))
     }
 
     /// Append `key=value` (percent-encoded) to the query.
     #[must_use]
     fn with_query_param(&self, key: &str, value: &str) -> Self {
-        let separator = match self.query() {
-            None => "?",
-            Some("") => "",
-            Some(_) => "&",
-        };
+        let mut path_and_query = self.path_and_query.clone();
+        url::append_query_param(&mut path_and_query, key, value);
         Self {
-            path_and_query: format!(
-                "{}{separator}{}={}",
-                self.path_and_query,
-                percent_encode(key),
-                percent_encode(value)
-            ),
+            path_and_query,
             ..self.clone()
         }
     }
@@ -858,12 +838,9 @@ impl Target {
     /// Remove every `key` parameter from the query.
     #[must_use]
     fn without_query_param(&self, key: &str) -> Self {
-        let Some(query) = self.query() else {
-            return self.clone();
-        };
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| pair.split_once('=').map_or(*pair, |(name, _)| name) != key)
+        let kept: Vec<&str> = url::query_params(self.query())
+            .filter(|param| !param.is_named(key))
+            .map(QueryParam::as_str)
             .collect();
         let path = self.path();
         Self {
@@ -935,37 +912,17 @@ impl Target {
 /// The URL for logs and messages, with an `access_token` value hidden.
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (path, query) = self
-            .path_and_query
-            .split_once('?')
-            .unwrap_or((&self.path_and_query, ""));
-        write!(f, "http://{}{path}", self.authority)?;
-        for (index, pair) in query.split('&').enumerate().filter(|_| !query.is_empty()) {
+        write!(f, "http://{}{}", self.authority, self.path())?;
+        for (index, param) in url::query_params(self.query()).enumerate() {
             let separator = if index == 0 { '?' } else { '&' };
-            match pair.split_once('=') {
-                Some(("access_token", _)) => write!(f, "{separator}access_token=…")?,
-                _ => write!(f, "{separator}{pair}")?,
+            if param.is_named("access_token") {
+                write!(f, "{separator}{}=…", param.raw_key())?;
+            } else {
+                write!(f, "{separator}{}", param.as_str())?;
             }
         }
         Ok(())
     }
-}
-
-/// Percent-encode everything but RFC 3986 unreserved characters.
-fn percent_encode(text: &str) -> Cow<'_, str> {
-    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    if text.bytes().all(unreserved) {
-        return Cow::Borrowed(text);
-    }
-    let mut encoded = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if unreserved(byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    Cow::Owned(encoded)
 }
 
 #[cfg(test)]

@@ -183,47 +183,69 @@ pub struct EdgeStats {
     pub call_nanos: u64,
 }
 
-/// A `?transport=` value that names no transport.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown transport {0:?}: use one of sse, stream, multipart, iframe, longpoll, poll")]
-pub struct UnknownTransport(pub String);
-
 impl Transport {
-    /// Every transport, in the order of the WIT enum.
-    pub const ALL: [Self; 6] = [
-        Self::Sse,
-        Self::Stream,
-        Self::Multipart,
-        Self::Iframe,
-        Self::Longpoll,
-        Self::Poll,
-    ];
+    /// Every transport, in the order of the WIT enum (which is core's
+    /// [`pushwire_core::transport::Transport::ALL`]).
+    pub const ALL: [Self; 6] = {
+        let listed = pushwire_core::transport::Transport::ALL;
+        let mut all = [Self::Sse; 6];
+        let mut at = 0;
+        while at < all.len() {
+            all[at] = Self::from_listed(listed[at]);
+            at += 1;
+        }
+        all
+    };
 
     /// The transport's name as used in `?transport=` (`sse`, `stream`, …).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sse => "sse",
-            Self::Stream => "stream",
-            Self::Multipart => "multipart",
-            Self::Iframe => "iframe",
-            Self::Longpoll => "longpoll",
-            Self::Poll => "poll",
-        }
+        pushwire_core::transport::Transport::from(self).as_str()
     }
 
     fn index(self) -> usize {
         self as usize
     }
+
+    /// The WIT enum's value for a transport of core's list, which has the
+    /// names and media types (the WIT enum is only the ABI).
+    const fn from_listed(transport: pushwire_core::transport::Transport) -> Self {
+        use pushwire_core::transport::Transport as Listed;
+        match transport {
+            Listed::Sse => Self::Sse,
+            Listed::Stream => Self::Stream,
+            Listed::Multipart => Self::Multipart,
+            Listed::Iframe => Self::Iframe,
+            Listed::LongPoll => Self::Longpoll,
+            Listed::Poll => Self::Poll,
+        }
+    }
+}
+
+impl From<pushwire_core::transport::Transport> for Transport {
+    fn from(transport: pushwire_core::transport::Transport) -> Self {
+        Self::from_listed(transport)
+    }
+}
+
+impl From<Transport> for pushwire_core::transport::Transport {
+    fn from(transport: Transport) -> Self {
+        match transport {
+            Transport::Sse => Self::Sse,
+            Transport::Stream => Self::Stream,
+            Transport::Multipart => Self::Multipart,
+            Transport::Iframe => Self::Iframe,
+            Transport::Longpoll => Self::LongPoll,
+            Transport::Poll => Self::Poll,
+        }
+    }
 }
 
 impl FromStr for Transport {
-    type Err = UnknownTransport;
+    type Err = pushwire_core::transport::UnknownTransport;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|transport| transport.as_str() == name)
-            .ok_or_else(|| UnknownTransport(name.to_owned()))
+        name.parse::<pushwire_core::transport::Transport>()
+            .map(Self::from)
     }
 }
 
@@ -876,10 +898,7 @@ mod tests {
             assert_eq!(transport.to_string(), transport.as_str());
             assert_eq!(Transport::ALL.get(transport.index()), Some(&transport));
         }
-        assert_eq!(
-            "SSE".parse::<Transport>(),
-            Err(UnknownTransport("SSE".into()))
-        );
+        assert_eq!("SSE".parse::<Transport>().unwrap_err().name(), "SSE");
     }
 
     #[test]

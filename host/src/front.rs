@@ -242,7 +242,7 @@ impl Front {
         if used == bytes.len() && is_lean(&head) {
             let lean = Arc::new(LeanRequest {
                 keep_alive,
-                request: edge_request(head, now),
+                request: edge_request(&head, now),
                 routed: OnceLock::new(),
             });
             self.heads.remember(bytes, &lean);
@@ -253,7 +253,7 @@ impl Front {
             && (bytes.len() - used) as u64 <= length
         {
             return Step::Done(Some(NextHead::Publish(LeanPublish {
-                request: edge_request(head, now),
+                request: edge_request(&head, now),
                 keep_alive,
                 length,
                 body: bytes.split_off(used),
@@ -460,7 +460,7 @@ enum NextHead {
 }
 
 /// A plain `GET` of a subscription route, with nothing else to read.
-fn is_lean(head: &RequestHead) -> bool {
+fn is_lean(head: &RequestHead<'_>) -> bool {
     let path = head.path();
     head.method == "GET"
         && (path.starts_with("/sub/") || (path.starts_with("/stream/") && path.ends_with(".mjpg")))
@@ -472,7 +472,7 @@ fn is_lean(head: &RequestHead) -> bool {
 /// The body length of a publish this loop serves itself: a `POST` to
 /// `/pub/…` framed by one plain `Content-Length`, not cross-origin (CORS
 /// stays with hyper's path), with nothing to negotiate first.
-fn lean_publish_length(head: &RequestHead) -> Option<u64> {
+fn lean_publish_length(head: &RequestHead<'_>) -> Option<u64> {
     let plain = head.method == "POST"
         && head.path().starts_with("/pub/")
         && head.header("origin").is_none()
@@ -498,26 +498,20 @@ async fn read_body(stream: &TcpStream, body: &mut Vec<u8>, length: usize) -> io:
     Ok(())
 }
 
-/// The head as the edge module sees it, sent at `unix_time`.
-fn edge_request(head: RequestHead, unix_time: u64) -> Request {
-    let RequestHead {
-        method,
-        mut target,
-        headers,
-    } = head;
-    let query = target
-        .find('?')
-        .map(|at| {
-            let query = target.get(at + 1..).unwrap_or_default().to_owned();
-            target.truncate(at);
-            query
-        })
-        .unwrap_or_default();
+/// The head as the edge module sees it, sent at `unix_time`: header names
+/// in lower case, values as text (bytes that are not UTF-8 replaced).
+fn edge_request(head: &RequestHead<'_>, unix_time: u64) -> Request {
     Request {
-        method,
-        path: target,
-        query,
-        headers,
+        method: head.method.to_owned(),
+        path: head.path().to_owned(),
+        query: head.query().to_owned(),
+        headers: head
+            .headers()
+            .map(|header| {
+                let value = String::from_utf8_lossy(header.value).into_owned();
+                (header.name.to_ascii_lowercase(), value)
+            })
+            .collect(),
         unix_time,
     }
 }
@@ -790,7 +784,7 @@ impl AsyncWrite for Rewind {
 mod tests {
     use super::*;
 
-    fn head(bytes: &[u8]) -> RequestHead {
+    fn head(bytes: &[u8]) -> RequestHead<'_> {
         parse_request_head(bytes, HEAD_LIMIT).unwrap().unwrap().0
     }
 
@@ -818,7 +812,7 @@ mod tests {
         let known = KnownHeads::default();
         assert!(known.get(bytes, 100).is_none());
         let lean = Arc::new(LeanRequest {
-            request: edge_request(head(bytes), 100),
+            request: edge_request(&head(bytes), 100),
             keep_alive: true,
             routed: OnceLock::new(),
         });
@@ -837,13 +831,13 @@ mod tests {
     #[test]
     fn the_edge_sees_path_and_query_apart() {
         let request = edge_request(
-            head(b"GET /sub/a,b?since=1.2&x HTTP/1.1\r\nHost: h\r\n\r\n"),
+            &head(b"GET /sub/a,b?since=1.2&x HTTP/1.1\r\nHost: h\r\n\r\n"),
             7,
         );
         assert_eq!(request.path, "/sub/a,b");
         assert_eq!(request.query, "since=1.2&x");
         assert_eq!(request.headers, vec![("host".to_owned(), "h".to_owned())]);
-        let request = edge_request(head(b"GET /sub/a HTTP/1.1\r\n\r\n"), 7);
+        let request = edge_request(&head(b"GET /sub/a HTTP/1.1\r\n\r\n"), 7);
         assert_eq!(
             (request.path.as_str(), request.query.as_str()),
             ("/sub/a", "")

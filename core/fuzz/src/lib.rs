@@ -10,12 +10,16 @@
 //! `cd core && cargo +nightly fuzz run sse -- -max_total_time=60`.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
+extern crate alloc;
+
 pub mod cursor;
 pub mod http1;
+pub mod media;
 pub mod multipart;
 pub mod ndjson;
 pub mod sse;
 pub mod token;
+pub mod url;
 pub mod wire;
 
 #[cfg(test)]
@@ -53,6 +57,14 @@ mod tests {
         b"Host: x\r\n",
         b" folded\r\n",
         b"Content-Length: 5\r\n",
+        b"/sub/a%2Cb?",
+        b"transport=long+poll&",
+        b"%zz",
+        b"%e2%82%ac",
+        b"text/html;q=0.5, ",
+        b";level=\"a,b\"",
+        b"q=1.000",
+        b"*/*",
     ];
 
     /// Deterministic inputs: `count` byte strings built from fragments and noise.
@@ -127,5 +139,15 @@ mod tests {
         // Found by `cargo fuzz run http1`: a written field value holding a
         // control byte other than CR, LF or NUL (the writer drops it).
         super::http1::run(b"G:\x0e");
+    }
+
+    #[test]
+    fn url_body_holds_on_generated_inputs() {
+        run_all(super::url::run);
+    }
+
+    #[test]
+    fn media_body_holds_on_generated_inputs() {
+        run_all(super::media::run);
     }
 }

@@ -11,16 +11,18 @@
 //! Nothing here frames a protocol by hand: SSE, NDJSON, the forever frame,
 //! multipart and the long-poll JSON all come from `pushwire-core`.
 
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 
 use pushwire_core::cursor::Cursor;
 use pushwire_core::frame::{self, CallbackName, FrameConfig, FrameEncoder};
 use pushwire_core::hub::{HubError, validate_channel_name, validate_event_name};
+use pushwire_core::media::{QValue, media_ranges};
 use pushwire_core::multipart::{Boundary, MultipartEncoder};
+use pushwire_core::transport::Transport as CoreTransport;
+use pushwire_core::url::{self, DecodeError, percent_decode};
 use pushwire_core::wire::{self, DEFAULT_EVENT, WireMessageRef};
 use pushwire_core::{ndjson, sse};
 
@@ -57,25 +59,6 @@ pub const MIN_FPS: f64 = 1.0 / 86_400.0;
 /// The event name of a part of a multipart upload (`PUT /ingest/{channel}`)
 /// unless the request names another.
 pub const INGEST_EVENT: &str = "frame";
-
-/// Every transport with its name in `?transport=`, in the order of the WIT enum.
-pub const TRANSPORTS: [(&str, Transport); 6] = [
-    ("sse", Transport::Sse),
-    ("stream", Transport::Stream),
-    ("multipart", Transport::Multipart),
-    ("iframe", Transport::Iframe),
-    ("longpoll", Transport::Longpoll),
-    ("poll", Transport::Poll),
-];
-
-/// Media types in `Accept` that select a transport when `?transport=` is absent.
-pub const ACCEPT_TYPES: [(&str, Transport); 5] = [
-    ("text/event-stream", Transport::Sse),
-    ("application/x-ndjson", Transport::Stream),
-    ("multipart/x-mixed-replace", Transport::Multipart),
-    ("text/html", Transport::Iframe),
-    ("application/json", Transport::Longpoll),
-];
 
 /// Query parameters that carry a resume cursor, after the `Last-Event-ID` header.
 pub const CURSOR_PARAMS: [&str; 3] = ["since", "last_event_id", "lastEventId"];
@@ -115,15 +98,19 @@ pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
     let channels = channel_list(list)?;
     policy.authorize_subscribe(req, &channels)?;
     let transport = match query_param(&req.query, "transport")? {
-        Some(name) => parse_transport(&name).ok_or_else(|| {
-            refuse(
-                400,
-                format!(
-                    "Unknown transport {:?}: use one of sse, stream, multipart, iframe, longpoll, poll.",
-                    shown(&name)
-                ),
-            )
-        })?,
+        Some(name) => name
+            .parse::<CoreTransport>()
+            .map(Transport::from)
+            .map_err(|_| {
+                refuse(
+                    400,
+                    format!(
+                        "Unknown transport {:?}: use one of {}.",
+                        shown(&name),
+                        CoreTransport::ALL.map(CoreTransport::as_str).join(", ")
+                    ),
+                )
+            })?,
         None => negotiate(header(req, "accept")),
     };
     let cursor = resume_cursor(req)?;
@@ -157,7 +144,9 @@ pub fn open(sub: &Subscription) -> ResponseHead {
     let mut preamble = Vec::new();
     let mut byte_budget = None;
     let mut repeat_last_ms = None;
-    let content_type = match sub.transport {
+    // Multipart's type names its boundary; the others' come from core's list.
+    let mut multipart_type = None;
+    match sub.transport {
         Transport::Sse => {
             sse::encode_comment(&mut preamble, "ok");
             // The subscriber's starting position: a client that reconnects
@@ -167,16 +156,15 @@ pub fn open(sub: &Subscription) -> ResponseHead {
                 // A cursor that cannot be an id is simply not announced.
                 let _ = sse::encode_cursor(&mut preamble, cursor);
             }
-            "text/event-stream; charset=utf-8".to_owned()
         }
-        Transport::Stream => "application/x-ndjson; charset=utf-8".to_owned(),
+        Transport::Stream | Transport::Longpoll | Transport::Poll => {}
         Transport::Multipart => {
             let encoder = multipart_encoder();
             encoder.write_start(&mut preamble);
             // x-mixed-replace replaces: a repeated part changes nothing for
             // a viewer, and it carries the same `X-Pushwire-Id`.
             repeat_last_ms = Some(MULTIPART_REPEAT_MS);
-            encoder.content_type()
+            multipart_type = Some(encoder.content_type());
         }
         Transport::Iframe => {
             let config = FrameConfig {
@@ -189,10 +177,14 @@ pub fn open(sub: &Subscription) -> ResponseHead {
             };
             FrameEncoder::start(&config, &mut preamble);
             byte_budget = Some(config.byte_budget);
-            "text/html; charset=utf-8".to_owned()
         }
-        Transport::Longpoll | Transport::Poll => "application/json".to_owned(),
-    };
+    }
+    let content_type = multipart_type.unwrap_or_else(|| {
+        CoreTransport::from(sub.transport)
+            .content_type()
+            .unwrap_or_default()
+            .to_owned()
+    });
     let mut headers = Vec::with_capacity(4);
     headers.push(("content-type".to_owned(), content_type));
     match sub.transport {
@@ -384,7 +376,9 @@ pub fn accept_publish(policy: &Policy, req: &Request, body_len: u64) -> Result<P
     } else {
         return Err(not_found(&req.path));
     };
-    let channel = percent_decode(raw, false).map_err(|err| refuse(400, err.sentence("path")))?;
+    let channel = percent_decode(raw)
+        .map_err(|err| decode_refusal(err, "path"))?
+        .into_owned();
     if channel.contains(',') {
         return Err(refuse(
             400,
@@ -421,45 +415,55 @@ pub fn accept_publish(policy: &Policy, req: &Request, body_len: u64) -> Result<P
 
 /// The transport a request's `Accept` header asks for; SSE when it names none.
 ///
-/// Of the media types in [`ACCEPT_TYPES`] (matched without parameters,
-/// case-insensitively) the one with the highest `q` wins, the first listed
-/// on a tie; `q=0` rules a type out and wildcards select nothing.
+/// Of the ranges naming a transport's media type exactly (without
+/// parameters, case-insensitively; `application/json` is long-poll) the one
+/// with the highest `q` wins, the first listed on a tie; `q=0` rules a type
+/// out, a malformed `q` counts as 1, and wildcards select nothing.
 pub fn negotiate(accept: Option<&str>) -> Transport {
-    let mut best: Option<(u16, Transport)> = None;
-    for range in accept.unwrap_or_default().split(',') {
-        let mut params = range.split(';');
-        let media = params.next().unwrap_or_default().trim();
-        let Some(&(_, transport)) = ACCEPT_TYPES
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(media))
-        else {
+    let mut best: Option<(QValue, CoreTransport)> = None;
+    for range in media_ranges(accept.unwrap_or_default()) {
+        let Some(transport) = CoreTransport::from_media_type(range.media_type) else {
             continue;
         };
-        let quality = params
-            .filter_map(|param| param.split_once('='))
-            .find(|(key, _)| key.trim().eq_ignore_ascii_case("q"))
-            .map_or(1000, |(_, value)| parse_quality(value.trim()));
-        if quality > 0 && best.is_none_or(|(best_quality, _)| quality > best_quality) {
+        let quality = range.quality.unwrap_or(QValue::ONE);
+        if quality > QValue::ZERO && best.is_none_or(|(best_quality, _)| quality > best_quality) {
             best = Some((quality, transport));
         }
     }
-    best.map_or(Transport::Sse, |(_, transport)| transport)
+    best.map_or(Transport::Sse, |(_, transport)| transport.into())
 }
 
 /// The name of `transport` in `?transport=`.
 pub fn transport_name(transport: Transport) -> &'static str {
-    TRANSPORTS
-        .iter()
-        .find(|(_, t)| *t == transport)
-        .map_or("sse", |(name, _)| name)
+    CoreTransport::from(transport).as_str()
 }
 
-/// The transport named `name` in `?transport=` (exact, lower case).
-pub fn parse_transport(name: &str) -> Option<Transport> {
-    TRANSPORTS
-        .iter()
-        .find(|(known, _)| *known == name)
-        .map(|(_, transport)| *transport)
+/// The WIT enum's transport in core's list (the WIT enum is the ABI; names
+/// and media types live in core).
+impl From<Transport> for CoreTransport {
+    fn from(transport: Transport) -> Self {
+        match transport {
+            Transport::Sse => Self::Sse,
+            Transport::Stream => Self::Stream,
+            Transport::Multipart => Self::Multipart,
+            Transport::Iframe => Self::Iframe,
+            Transport::Longpoll => Self::LongPoll,
+            Transport::Poll => Self::Poll,
+        }
+    }
+}
+
+impl From<CoreTransport> for Transport {
+    fn from(transport: CoreTransport) -> Self {
+        match transport {
+            CoreTransport::Sse => Self::Sse,
+            CoreTransport::Stream => Self::Stream,
+            CoreTransport::Multipart => Self::Multipart,
+            CoreTransport::Iframe => Self::Iframe,
+            CoreTransport::LongPoll => Self::Longpoll,
+            CoreTransport::Poll => Self::Poll,
+        }
+    }
 }
 
 /// The part type of a multipart payload: `image/jpeg` for JPEG's magic bytes
@@ -474,96 +478,29 @@ pub fn sniff_content_type(data: &[u8]) -> &'static str {
     }
 }
 
-/// Why percent-decoding failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DecodeError {
-    /// A `%` not followed by two hex digits, at this byte offset.
-    BadEscape(usize),
-    /// The decoded bytes are not UTF-8.
-    NotUtf8,
+/// A 400 refusal for a `what` (`path`, or a query parameter) that does not
+/// percent-decode.
+fn decode_refusal(err: DecodeError, what: &str) -> Refusal {
+    let message = match err {
+        DecodeError::BadEscape(at) => format!(
+            "The {what} has a bad percent-escape at byte {at}: write % followed by two hex digits."
+        ),
+        DecodeError::NotUtf8 => format!("The {what} decodes to bytes that are not UTF-8 text."),
+        _ => format!("The {what} cannot be percent-decoded: {err}."),
+    };
+    refuse(400, message)
 }
 
-impl DecodeError {
-    /// A refusal sentence about `what` (`path`, or a query parameter).
-    fn sentence(self, what: &str) -> String {
-        match self {
-            Self::BadEscape(at) => format!(
-                "The {what} has a bad percent-escape at byte {at}: write % followed by two hex digits."
-            ),
-            Self::NotUtf8 => format!("The {what} decodes to bytes that are not UTF-8 text."),
-        }
-    }
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::BadEscape(at) => write!(f, "bad percent-escape at byte {at}"),
-            Self::NotUtf8 => f.write_str("percent-decoded bytes are not UTF-8"),
-        }
-    }
-}
-
-/// Percent-decode `text`; `plus_as_space` for query strings (form encoding).
-///
-/// # Errors
-/// [`DecodeError`] for a `%` without two hex digits or a result that is not UTF-8.
-pub fn percent_decode(text: &str, plus_as_space: bool) -> Result<String, DecodeError> {
-    if !text
-        .bytes()
-        .any(|b| b == b'%' || (plus_as_space && b == b'+'))
-    {
-        return Ok(text.to_owned());
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'%' => {
-                let high = bytes.get(at + 1).and_then(|&b| hex_value(b));
-                let low = bytes.get(at + 2).and_then(|&b| hex_value(b));
-                let (Some(high), Some(low)) = (high, low) else {
-                    return Err(DecodeError::BadEscape(at));
-                };
-                out.push(high << 4 | low);
-                at += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                at += 1;
-            }
-            _ => {
-                out.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| DecodeError::NotUtf8)
-}
-
-/// The decoded value of the first `name` parameter of `query`, if any.
-///
-/// Other parameters are not decoded, so a malformed one elsewhere (a cache
-/// buster, say) does not matter.
+/// The decoded value of the first `name` parameter of `query`, if any
+/// ([`url::query_param`]: other parameters are not decoded, so a malformed
+/// one elsewhere, a cache buster say, does not matter).
 ///
 /// # Errors
 /// A 400 [`Refusal`] if this parameter's value does not decode.
 pub fn query_param(query: &str, name: &str) -> Result<Option<String>, Refusal> {
-    for pair in query.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let matches = if key.contains(['%', '+']) {
-            percent_decode(key, true).is_ok_and(|key| key == name)
-        } else {
-            key == name
-        };
-        if matches {
-            return percent_decode(value, true)
-                .map(Some)
-                .map_err(|err| refuse(400, err.sentence(&format!("{:?} parameter", shown(name)))));
-        }
-    }
-    Ok(None)
+    url::query_param(query, name)
+        .map(|value| value.map(Cow::into_owned))
+        .map_err(|err| decode_refusal(err, &format!("{:?} parameter", shown(name))))
 }
 
 /// The value of header `name` (lower case, as the host sends names).
@@ -613,7 +550,7 @@ fn channel_list(raw: &str) -> Result<Vec<String>, Refusal> {
                 .to_owned(),
         ));
     }
-    let decoded = percent_decode(raw, false).map_err(|err| refuse(400, err.sentence("path")))?;
+    let decoded = percent_decode(raw).map_err(|err| decode_refusal(err, "path"))?;
     let count = decoded.split(',').count();
     if count > MAX_CHANNELS {
         return Err(refuse(
@@ -730,33 +667,6 @@ fn multipart_encoder() -> MultipartEncoder {
     let boundary =
         Boundary::new(MULTIPART_BOUNDARY).unwrap_or_else(|_| Boundary::from_random([0; 16]));
     MultipartEncoder::new(boundary)
-}
-
-/// `q` as thousandths (`"0.9"` → 900); anything unparsable counts as 1.
-fn parse_quality(value: &str) -> u16 {
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
-    let whole = match whole {
-        "0" => 0,
-        "1" => 1000,
-        _ => return 1000,
-    };
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return 1000;
-    }
-    let mut thousandths = 0_u16;
-    for (place, digit) in [100_u16, 10, 1].into_iter().zip(fraction.bytes()) {
-        thousandths += place * u16::from(digit - b'0');
-    }
-    (whole + thousandths).min(1000)
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// `text` cut to [`SHOWN_CHARS`] characters (with `…`), for quoting back.

@@ -16,10 +16,11 @@ use pushwire_core::sse::{SseEvent, SseParser};
 use pushwire_core::wire::{self, WireMessageRef};
 use pushwire_core::{ndjson, sse};
 
+use pushwire_core::transport::Transport as CoreTransport;
+
 use crate::policy::{
-    DecodeError, INGEST_EVENT, MAX_CHANNELS, MAX_PUBLISH_BYTES, MULTIPART_BOUNDARY,
-    MULTIPART_REPEAT_MS, TRANSPORTS, negotiate, parse_transport, percent_decode,
-    sniff_content_type, transport_name,
+    INGEST_EVENT, MAX_CHANNELS, MAX_PUBLISH_BYTES, MULTIPART_BOUNDARY, MULTIPART_REPEAT_MS,
+    negotiate, sniff_content_type, transport_name,
 };
 use crate::{
     Message, Policy, Publish, Request, Subscription, Transport, accept_publish, end, frame,
@@ -445,37 +446,20 @@ fn accept_header_picks_the_transport() {
 }
 
 #[test]
-fn percent_decoding_follows_the_url_rules() {
-    let cases: &[(&str, bool, Result<&str, DecodeError>)] = &[
-        ("plain", false, Ok("plain")),
-        ("a%2Cb", false, Ok("a,b")),
-        ("a%2cb", false, Ok("a,b")),
-        ("%e2%82%ac", false, Ok("€")),
-        ("a+b", false, Ok("a+b")),
-        ("a+b", true, Ok("a b")),
-        ("a%2Bb", true, Ok("a+b")),
-        ("100%", false, Err(DecodeError::BadEscape(3))),
-        ("%4", false, Err(DecodeError::BadEscape(0))),
-        ("x%g0", false, Err(DecodeError::BadEscape(1))),
-        ("%c3%28", false, Err(DecodeError::NotUtf8)),
-        ("%00", false, Ok("\0")),
+fn transports_convert_to_core_in_wit_order() {
+    let wit = [
+        Transport::Sse,
+        Transport::Stream,
+        Transport::Multipart,
+        Transport::Iframe,
+        Transport::Longpoll,
+        Transport::Poll,
     ];
-    for (input, plus, expected) in cases {
-        assert_eq!(
-            percent_decode(input, *plus).as_deref().map_err(|e| *e),
-            *expected,
-            "{input:?}"
-        );
+    for (transport, listed) in wit.into_iter().zip(CoreTransport::ALL) {
+        assert_eq!(CoreTransport::from(transport), listed);
+        assert_eq!(Transport::from(listed), transport);
+        assert_eq!(transport_name(transport), listed.as_str());
     }
-}
-
-#[test]
-fn transport_names_round_trip() {
-    for (name, transport) in TRANSPORTS {
-        assert_eq!(transport_name(transport), name);
-        assert_eq!(parse_transport(name), Some(transport));
-    }
-    assert_eq!(parse_transport("Sse"), None);
 }
 
 #[test]
