@@ -59,16 +59,6 @@ pub use bindings::{
 /// The edge module built from `host/edge` and embedded in the binary.
 pub static BUILTIN_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge.wasm"));
 
-/// Test fixtures built beside the edge module by `build.rs`.
-#[doc(hidden)]
-pub mod fixtures {
-    /// `host/edge-example`: only `public-*` channels.
-    pub static EXAMPLE_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge_example.wasm"));
-    /// `host/edge-testguest`: loops, traps or eats memory on request.
-    pub static MISBEHAVING_EDGE: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/edge_testguest.wasm"));
-}
-
 /// Limits for edge calls, and the settings every instance is configured with.
 #[derive(Clone)]
 pub struct EdgeConfig {

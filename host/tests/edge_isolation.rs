@@ -9,8 +9,8 @@ use alloc::sync::Arc;
 use core::time::Duration;
 use std::time::Instant;
 
-use pushwire_host::edge::fixtures::{EXAMPLE_EDGE, MISBEHAVING_EDGE};
 use pushwire_host::edge::{Edge, EdgeConfig, EdgeError, Message, Request, Subscription, Transport};
+use pushwire_test_guests::{EXAMPLE_EDGE, MISBEHAVING_EDGE};
 
 fn request(method: &str, path: &str, query: &str, headers: &[(&str, &str)]) -> Request {
     Request {
