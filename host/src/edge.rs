@@ -8,9 +8,10 @@
 //! `Arc`.
 //!
 //! Guards:
-//! - epoch interruption bounds the CPU time of each call (`deadline.rs`: on
-//!   Linux a CPU-time timer per calling thread moves the epoch once a call
-//!   overruns) → [`EdgeError::Timeout`];
+//! - epoch interruption bounds the wall time of each call (`deadline.rs`:
+//!   one ticker thread moves the engine's epoch while calls run, and each
+//!   call's store traps once the epoch passes its deadline) →
+//!   [`EdgeError::Timeout`];
 //! - [`StoreLimits`] and the pooling allocator cap guest memory → a trap;
 //! - an empty linker: the world imports nothing, so a module that imports
 //!   anything (WASI, say) fails to load.
@@ -61,8 +62,9 @@ pub struct EdgeConfig {
     /// Tokens, private channels and CORS origins, given to each new instance
     /// (`configure`). Default: no tokens, same-origin only.
     pub settings: Settings,
-    /// CPU time one call may take before it is stopped (rounded up to the
-    /// next 5 ms look at the clock). Default 100 ms.
+    /// Wall time one call may take before it is stopped, rounded up to the
+    /// edge's 10 ms tick; the call stops within about one more tick. Default
+    /// 100 ms.
     pub deadline: Duration,
     /// Most linear memory one instance may grow to. Default 16 MiB.
     pub memory_limit: usize,
@@ -140,16 +142,6 @@ pub enum EdgeError {
     /// than [`EdgeConfig::max_instances`]).
     #[error("all {0} edge module instances stayed busy; try again shortly")]
     Busy(u32),
-}
-
-impl EdgeError {
-    /// A call that could not be timed (this thread's CPU-time timer could
-    /// not be made) and so was not made.
-    fn untimed(err: &std::io::Error) -> Self {
-        Self::Trap(format!(
-            "the call could not be timed ({err}), so it was not made"
-        ))
-    }
 }
 
 /// Counters since the edge was loaded, for metrics.
@@ -424,11 +416,8 @@ impl Edge {
     ) -> Result<R, EdgeError> {
         let wasm = &self.wasm;
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
-        // Timed from before the checkout: a new instance runs guest code too.
-        let _watch = match wasm.deadlines.watch(&wasm.engine) {
-            Ok(watch) => watch,
-            Err(err) => return Err(self.count_failure(EdgeError::untimed(&err))),
-        };
+        // From before the checkout: a new instance runs guest code too.
+        let _running = wasm.deadlines.run();
         let mut instance = match wasm.checkout() {
             Ok(instance) => instance,
             Err(err) => return Err(self.count_failure(err)),
@@ -537,13 +526,10 @@ impl Wasm {
         };
         // Instantiate one now: a module whose start traps fails at load, not
         // at the first request.
-        let watch = edge
-            .deadlines
-            .watch(&edge.engine)
-            .map_err(|err| EdgeError::Load(format!("the first call could not be timed: {err}")))?;
+        let running = edge.deadlines.run();
         let first = edge.checkout()?;
         edge.checkin(first);
-        drop(watch);
+        drop(running);
         Ok(edge)
     }
 
@@ -554,10 +540,10 @@ impl Wasm {
     /// An idle instance, or a new one if fewer than the cap exist, or wait
     /// up to two deadlines for one to come back.
     fn checkout(&self) -> Result<Instance, EdgeError> {
-        // Any call holding an instance ends within one deadline of its CPU
-        // time (plus a look at the clock); waiting twice that leaves room
-        // before a caller is told the edge is busy.
-        let give_up = Instant::now() + self.config.deadline * 2 + deadline::LOOK * 2;
+        // Any call holding an instance ends within its deadline and two
+        // ticks; waiting twice that leaves room before a caller is told the
+        // edge is busy.
+        let give_up = Instant::now() + (self.config.deadline + deadline::TICK * 2) * 2;
         let mut pool = self.lock();
         loop {
             if self.config.reuse_instances
