@@ -15,7 +15,7 @@ mod native;
 
 /// The two ways to run the edge, behind one signature for the loop below.
 enum Runner {
-    Wasm(Edge),
+    Wasm(Box<Edge>),
     Native(native::NativeEdge),
 }
 
@@ -40,7 +40,7 @@ fn edge_call(c: &mut Criterion) {
     let edges = [
         (
             "wasm",
-            Runner::Wasm(Edge::builtin(EdgeConfig::default()).unwrap()),
+            Runner::Wasm(Box::new(Edge::builtin(EdgeConfig::default()).unwrap())),
         ),
         ("native", Runner::Native(native::NativeEdge::default())),
     ];
