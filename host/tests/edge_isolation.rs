@@ -229,9 +229,11 @@ fn a_call_waits_for_the_instance_a_looping_call_holds() {
         let edge = Arc::clone(&edge);
         std::thread::spawn(move || edge.route(&get("/sub/loop")))
     };
-    // Let the looping call take the one instance first (ordering only: the
-    // assertions below hold whatever the delay).
-    std::thread::sleep(Duration::from_millis(50));
+    // Let the looping call start first (ordering only: the assertions below
+    // hold whichever call takes the one instance).
+    while edge.stats().calls == 0 {
+        std::thread::yield_now();
+    }
     // The one instance loops; this call waits for it (it comes back after
     // its deadline, as a timeout), then gets a fresh instance.
     assert!(edge.route(&get("/sub/ok")).unwrap().is_ok());
