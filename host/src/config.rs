@@ -19,6 +19,17 @@ use std::path::{Path, PathBuf};
 use pushwire_core::hub::{ChannelConfig, ChannelRule, DeliveryPolicy, HubConfig};
 use serde::Deserialize;
 
+/// How `pushwire serve` writes its log lines to stderr.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line per event for people; colored only when stderr is a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
 /// Everything a TOML config file may set. Unknown keys are an error (a typo
 /// must not be silently ignored).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -28,7 +39,7 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// A replacement edge module.
     pub edge: Option<PathBuf>,
-    /// CPU time one edge call may take, in milliseconds.
+    /// Wall time one edge call may take, in milliseconds.
     pub edge_deadline_ms: Option<u64>,
     /// Seconds between heartbeats on idle streams.
     pub heartbeat_secs: Option<u64>,
@@ -40,6 +51,8 @@ pub struct FileConfig {
     pub longpoll_timeout_secs: Option<u64>,
     /// Log filter.
     pub log: Option<String>,
+    /// How log lines are written: `text` or `json`.
+    pub log_format: Option<LogFormat>,
     /// Run the built-in demo camera on `demo-cam`.
     pub demo_camera: Option<bool>,
     /// Run the built-in stock ticker on `ticker`.
@@ -347,6 +360,19 @@ mod tests {
             hub.channel_rules[1].config.policy,
             DeliveryPolicy::Queue { max_lag: 10 }
         );
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        for (text, format) in [
+            ("log_format = \"text\"", Some(LogFormat::Text)),
+            ("log_format = \"json\"", Some(LogFormat::Json)),
+            ("", None),
+        ] {
+            assert_eq!(FileConfig::parse(text).unwrap().log_format, format);
+        }
+        let err = FileConfig::parse("log_format = \"xml\"").unwrap_err();
+        assert!(err.contains("unknown variant `xml`"), "{err}");
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! `Arc`.
 //!
 //! Guards:
-//! - epoch interruption bounds the CPU time of each call (`deadline.rs`: on
-//!   Linux a CPU-time timer per calling thread moves the epoch once a call
-//!   overruns) → [`EdgeError::Timeout`];
+//! - epoch interruption bounds the wall time of each call (`deadline.rs`:
+//!   one ticker thread moves the engine's epoch while calls run, and each
+//!   call's store traps once the epoch passes its deadline) →
+//!   [`EdgeError::Timeout`];
 //! - [`StoreLimits`] and the pooling allocator cap guest memory → a trap;
 //! - an empty linker: the world imports nothing, so a module that imports
 //!   anything (WASI, say) fails to load.
@@ -21,10 +22,6 @@
 //! [`EdgeConfig::max_instances`] exist at once, and a call that finds them
 //! all busy waits up to two deadlines for one to come back before it
 //! returns [`EdgeError::Busy`].
-//!
-//! [`Edge::native`] runs the same `pushwire-edge` code linked into the host
-//! instead of through wasm: a switch for measuring what the sandbox costs
-//! (`benches/edge_call.rs`), with the same API and results.
 
 use core::fmt;
 use core::str::FromStr;
@@ -59,24 +56,15 @@ pub use bindings::{
 /// The edge module built from `host/edge` and embedded in the binary.
 pub static BUILTIN_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge.wasm"));
 
-/// Test fixtures built beside the edge module by `build.rs`.
-#[doc(hidden)]
-pub mod fixtures {
-    /// `host/edge-example`: only `public-*` channels.
-    pub static EXAMPLE_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge_example.wasm"));
-    /// `host/edge-testguest`: loops, traps or eats memory on request.
-    pub static MISBEHAVING_EDGE: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/edge_testguest.wasm"));
-}
-
 /// Limits for edge calls, and the settings every instance is configured with.
 #[derive(Clone)]
 pub struct EdgeConfig {
     /// Tokens, private channels and CORS origins, given to each new instance
     /// (`configure`). Default: no tokens, same-origin only.
     pub settings: Settings,
-    /// CPU time one call may take before it is stopped (rounded up to the
-    /// next 5 ms look at the clock). Default 100 ms.
+    /// Wall time one call may take before it is stopped, rounded up to the
+    /// edge's 10 ms tick; the call stops within about one more tick. Default
+    /// 100 ms.
     pub deadline: Duration,
     /// Most linear memory one instance may grow to. Default 16 MiB.
     pub memory_limit: usize,
@@ -154,16 +142,6 @@ pub enum EdgeError {
     /// than [`EdgeConfig::max_instances`]).
     #[error("all {0} edge module instances stayed busy; try again shortly")]
     Busy(u32),
-}
-
-impl EdgeError {
-    /// A call that could not be timed (this thread's CPU-time timer could
-    /// not be made) and so was not made.
-    fn untimed(err: &std::io::Error) -> Self {
-        Self::Trap(format!(
-            "the call could not be timed ({err}), so it was not made"
-        ))
-    }
 }
 
 /// Counters since the edge was loaded, for metrics.
@@ -257,15 +235,10 @@ impl fmt::Display for Transport {
 
 /// A loaded edge module: compile once, instantiate cheaply, call with guards.
 pub struct Edge {
-    runner: Runner,
+    wasm: Wasm,
     stats: Counters,
     heartbeats: [OnceLock<Vec<u8>>; 6],
     ends: [OnceLock<Vec<u8>>; 6],
-}
-
-enum Runner {
-    Wasm(Box<Wasm>),
-    Native(Box<pushwire_edge::Policy>),
 }
 
 #[derive(Default)]
@@ -280,13 +253,6 @@ struct Counters {
 impl fmt::Debug for Edge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Edge")
-            .field(
-                "runner",
-                &match self.runner {
-                    Runner::Wasm(_) => "wasm",
-                    Runner::Native(_) => "native",
-                },
-            )
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -307,9 +273,12 @@ impl Edge {
     /// [`EdgeError::Load`] if `wasm` is not a component, imports anything, or
     /// lacks an export of the edge world.
     pub fn from_bytes(wasm: &[u8], config: EdgeConfig) -> Result<Self, EdgeError> {
-        Ok(Self::with_runner(Runner::Wasm(Box::new(Wasm::load(
-            wasm, config,
-        )?))))
+        Ok(Self {
+            wasm: Wasm::load(wasm, config)?,
+            stats: Counters::default(),
+            heartbeats: Default::default(),
+            ends: Default::default(),
+        })
     }
 
     /// The same as [`Edge::from_bytes`].
@@ -330,25 +299,6 @@ impl Edge {
         Self::from_bytes(&wasm, config)
     }
 
-    /// The built-in edge's code linked natively, without wasmtime, with
-    /// open settings ([`open_settings`]).
-    ///
-    /// A measurement switch (what does the sandbox cost?): same API, same
-    /// results, no isolation — a panic in it would unwind into the host.
-    pub fn native() -> Self {
-        Self::with_runner(Runner::Native(Box::default()))
-    }
-
-    /// [`Edge::native`] with `settings`.
-    ///
-    /// # Errors
-    /// [`EdgeError::Settings`] if the edge refuses them.
-    pub fn native_with(settings: &Settings) -> Result<Self, EdgeError> {
-        let policy =
-            pushwire_edge::Policy::new(native::settings(settings)).map_err(EdgeError::Settings)?;
-        Ok(Self::with_runner(Runner::Native(Box::new(policy))))
-    }
-
     /// Ask the edge about a request's origin: the CORS headers for its
     /// response (for `OPTIONS`, the whole preflight answer), or a refusal.
     ///
@@ -357,22 +307,7 @@ impl Edge {
     /// [`Refusal`] inside `Ok` is the edge's answer to the client.
     #[allow(clippy::type_complexity, reason = "the WIT result, as the other calls")]
     pub fn cors(&self, req: &Request) -> Result<Result<Vec<(String, String)>, Refusal>, EdgeError> {
-        match &self.runner {
-            Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_cors(store, req)),
-            Runner::Native(policy) => {
-                self.count_call();
-                Ok(policy.cors(&native::request(req)).map_err(native::refusal))
-            }
-        }
-    }
-
-    fn with_runner(runner: Runner) -> Self {
-        Self {
-            runner,
-            stats: Counters::default(),
-            heartbeats: Default::default(),
-            ends: Default::default(),
-        }
+        self.call(|edge, store| edge.call_cors(store, req))
     }
 
     /// Ask the edge what a subscribe request gets.
@@ -381,15 +316,7 @@ impl Edge {
     /// [`EdgeError`] if the guest trapped, ran out of time or was busy; a
     /// [`Refusal`] inside `Ok` is the edge's answer to the client.
     pub fn route(&self, req: &Request) -> Result<Result<Subscription, Refusal>, EdgeError> {
-        match &self.runner {
-            Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_route(store, req)),
-            Runner::Native(policy) => {
-                self.count_call();
-                Ok(pushwire_edge::route(policy, &native::request(req))
-                    .map(native::subscription_out)
-                    .map_err(native::refusal))
-            }
-        }
+        self.call(|edge, store| edge.call_route(store, req))
     }
 
     /// The status, headers and preamble for an allowed subscription.
@@ -397,15 +324,7 @@ impl Edge {
     /// # Errors
     /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
     pub fn open(&self, sub: &Subscription) -> Result<ResponseHead, EdgeError> {
-        match &self.runner {
-            Runner::Wasm(wasm) => self.call(wasm, |edge, store| edge.call_open(store, sub)),
-            Runner::Native(_) => {
-                self.count_call();
-                Ok(native::response_head(pushwire_edge::open(
-                    &native::subscription_in(sub),
-                )))
-            }
-        }
+        self.call(|edge, store| edge.call_open(store, sub))
     }
 
     /// Frame `msg` for a streaming `transport`: these bytes go to every
@@ -419,18 +338,7 @@ impl Edge {
         transport: Transport,
         msg: &Message,
     ) -> Result<Result<Vec<u8>, String>, EdgeError> {
-        match &self.runner {
-            Runner::Wasm(wasm) => {
-                self.call(wasm, |edge, store| edge.call_frame(store, transport, msg))
-            }
-            Runner::Native(_) => {
-                self.count_call();
-                Ok(pushwire_edge::frame(
-                    native::transport_in(transport),
-                    &native::message(msg),
-                ))
-            }
-        }
+        self.call(|edge, store| edge.call_frame(store, transport, msg))
     }
 
     /// The whole body of a long-poll or poll reply: `msgs` and the `cursor`
@@ -444,20 +352,7 @@ impl Edge {
         cursor: &str,
         msgs: &[Message],
     ) -> Result<Result<Vec<u8>, String>, EdgeError> {
-        match &self.runner {
-            Runner::Wasm(wasm) => self.call(wasm, |edge, store| {
-                edge.call_frame_reply(store, transport, cursor, msgs)
-            }),
-            Runner::Native(_) => {
-                self.count_call();
-                let msgs: Vec<_> = msgs.iter().map(native::message).collect();
-                Ok(pushwire_edge::frame_reply(
-                    native::transport_in(transport),
-                    cursor,
-                    &msgs,
-                ))
-            }
-        }
+        self.call(|edge, store| edge.call_frame_reply(store, transport, cursor, msgs))
     }
 
     /// The bytes that keep an idle `transport` connection alive (may be
@@ -466,9 +361,8 @@ impl Edge {
     /// # Errors
     /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
     pub fn heartbeat(&self, transport: Transport) -> Result<Vec<u8>, EdgeError> {
-        self.cached(&self.heartbeats, transport, |edge, wasm| match wasm {
-            Some(wasm) => edge.call(wasm, |guest, store| guest.call_heartbeat(store, transport)),
-            None => Ok(pushwire_edge::heartbeat(native::transport_in(transport))),
+        self.cached(&self.heartbeats, transport, |edge, store| {
+            edge.call_heartbeat(store, transport)
         })
     }
 
@@ -478,9 +372,8 @@ impl Edge {
     /// # Errors
     /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
     pub fn end(&self, transport: Transport) -> Result<Vec<u8>, EdgeError> {
-        self.cached(&self.ends, transport, |edge, wasm| match wasm {
-            Some(wasm) => edge.call(wasm, |guest, store| guest.call_end(store, transport)),
-            None => Ok(pushwire_edge::end(native::transport_in(transport))),
+        self.cached(&self.ends, transport, |edge, store| {
+            edge.call_end(store, transport)
         })
     }
 
@@ -495,22 +388,7 @@ impl Edge {
         req: &Request,
         body_len: u64,
     ) -> Result<Result<Publish, Refusal>, EdgeError> {
-        match &self.runner {
-            Runner::Wasm(wasm) => self.call(wasm, |edge, store| {
-                edge.call_accept_publish(store, req, body_len)
-            }),
-            Runner::Native(policy) => {
-                self.count_call();
-                Ok(
-                    pushwire_edge::accept_publish(policy, &native::request(req), body_len)
-                        .map(|publish| Publish {
-                            channel: publish.channel,
-                            event: publish.event,
-                        })
-                        .map_err(native::refusal),
-                )
-            }
-        }
+        self.call(|edge, store| edge.call_accept_publish(store, req, body_len))
     }
 
     /// Counters since load: calls, traps, timeouts, busy refusals.
@@ -525,28 +403,22 @@ impl Edge {
     }
 
     /// The names of what the component imports (empty for a valid edge
-    /// module, and for [`Edge::native`]).
+    /// module).
     pub fn imports(&self) -> Vec<String> {
-        match &self.runner {
-            Runner::Wasm(wasm) => wasm
-                .component
-                .component_type()
-                .imports(&wasm.engine)
-                .map(|(name, _)| name.to_owned())
-                .collect(),
-            Runner::Native(_) => Vec::new(),
-        }
+        self.wasm
+            .component
+            .component_type()
+            .imports(&self.wasm.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
     }
 
-    fn count_call(&self) {
-        self.stats.calls.fetch_add(1, Ordering::Relaxed);
-    }
-
+    /// The answer cached in `cache` for `transport`, or `ask`'s, kept there.
     fn cached(
         &self,
         cache: &[OnceLock<Vec<u8>>; 6],
         transport: Transport,
-        ask: impl FnOnce(&Self, Option<&Wasm>) -> Result<Vec<u8>, EdgeError>,
+        ask: impl FnOnce(&bindings::Edge, &mut Store<HostState>) -> wasmtime::Result<Vec<u8>>,
     ) -> Result<Vec<u8>, EdgeError> {
         let slot = cache
             .get(transport.index())
@@ -554,13 +426,7 @@ impl Edge {
         if let Some(bytes) = slot.get() {
             return Ok(bytes.clone());
         }
-        let bytes = match &self.runner {
-            Runner::Wasm(wasm) => ask(self, Some(wasm))?,
-            Runner::Native(_) => {
-                self.count_call();
-                ask(self, None)?
-            }
-        };
+        let bytes = self.call(ask)?;
         // Another thread may have won the race; the bytes are the same.
         Ok(slot.get_or_init(|| bytes).clone())
     }
@@ -568,15 +434,12 @@ impl Edge {
     /// Run `f` on an instance under the deadline; count and classify failures.
     fn call<R>(
         &self,
-        wasm: &Wasm,
         f: impl FnOnce(&bindings::Edge, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, EdgeError> {
-        self.count_call();
-        // Timed from before the checkout: a new instance runs guest code too.
-        let _watch = match wasm.deadlines.watch(&wasm.engine) {
-            Ok(watch) => watch,
-            Err(err) => return Err(self.count_failure(EdgeError::untimed(&err))),
-        };
+        let wasm = &self.wasm;
+        self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        // From before the checkout: a new instance runs guest code too.
+        let _running = wasm.deadlines.run();
         let mut instance = match wasm.checkout() {
             Ok(instance) => instance,
             Err(err) => return Err(self.count_failure(err)),
@@ -685,13 +548,10 @@ impl Wasm {
         };
         // Instantiate one now: a module whose start traps fails at load, not
         // at the first request.
-        let watch = edge
-            .deadlines
-            .watch(&edge.engine)
-            .map_err(|err| EdgeError::Load(format!("the first call could not be timed: {err}")))?;
+        let running = edge.deadlines.run();
         let first = edge.checkout()?;
         edge.checkin(first);
-        drop(watch);
+        drop(running);
         Ok(edge)
     }
 
@@ -702,10 +562,10 @@ impl Wasm {
     /// An idle instance, or a new one if fewer than the cap exist, or wait
     /// up to two deadlines for one to come back.
     fn checkout(&self) -> Result<Instance, EdgeError> {
-        // Any call holding an instance ends within one deadline of its CPU
-        // time (plus a look at the clock); waiting twice that leaves room
-        // before a caller is told the edge is busy.
-        let give_up = Instant::now() + self.config.deadline * 2 + deadline::LOOK * 2;
+        // Any call holding an instance ends within its deadline and two
+        // ticks; waiting twice that leaves room before a caller is told the
+        // edge is busy.
+        let give_up = Instant::now() + (self.config.deadline + deadline::TICK * 2) * 2;
         let mut pool = self.lock();
         loop {
             if self.config.reuse_instances
@@ -787,102 +647,6 @@ impl Wasm {
         match err.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => EdgeError::Timeout(self.config.deadline),
             _ => EdgeError::Trap(format!("{err:#}")),
-        }
-    }
-}
-
-/// Conversions between the host's (wasmtime) and the guest's (wit-bindgen)
-/// copies of the WIT types, for [`Edge::native`]. The copies are what the
-/// canonical ABI would make too.
-mod native {
-    use super::{Message, Refusal, Request, ResponseHead, Settings, Subscription, Transport};
-
-    pub(super) fn transport_in(transport: Transport) -> pushwire_edge::Transport {
-        match transport {
-            Transport::Sse => pushwire_edge::Transport::Sse,
-            Transport::Stream => pushwire_edge::Transport::Stream,
-            Transport::Multipart => pushwire_edge::Transport::Multipart,
-            Transport::Iframe => pushwire_edge::Transport::Iframe,
-            Transport::Longpoll => pushwire_edge::Transport::Longpoll,
-            Transport::Poll => pushwire_edge::Transport::Poll,
-        }
-    }
-
-    fn transport_out(transport: pushwire_edge::Transport) -> Transport {
-        match transport {
-            pushwire_edge::Transport::Sse => Transport::Sse,
-            pushwire_edge::Transport::Stream => Transport::Stream,
-            pushwire_edge::Transport::Multipart => Transport::Multipart,
-            pushwire_edge::Transport::Iframe => Transport::Iframe,
-            pushwire_edge::Transport::Longpoll => Transport::Longpoll,
-            pushwire_edge::Transport::Poll => Transport::Poll,
-        }
-    }
-
-    pub(super) fn request(req: &Request) -> pushwire_edge::Request {
-        pushwire_edge::Request {
-            method: req.method.clone(),
-            path: req.path.clone(),
-            query: req.query.clone(),
-            headers: req.headers.clone(),
-            unix_time: req.unix_time,
-        }
-    }
-
-    pub(super) fn settings(settings: &Settings) -> pushwire_edge::Settings {
-        pushwire_edge::Settings {
-            auth_token: settings.auth_token.clone(),
-            jwt_secret: settings.jwt_secret.clone(),
-            private_channels: settings.private_channels.clone(),
-            cors_origins: settings.cors_origins.clone(),
-            cors_credentials: settings.cors_credentials,
-        }
-    }
-
-    pub(super) fn refusal(refusal: pushwire_edge::Refusal) -> Refusal {
-        Refusal {
-            status: refusal.status,
-            message: refusal.message,
-            headers: refusal.headers,
-        }
-    }
-
-    pub(super) fn subscription_out(sub: pushwire_edge::Subscription) -> Subscription {
-        Subscription {
-            channels: sub.channels,
-            transport: transport_out(sub.transport),
-            cursor: sub.cursor,
-            callback: sub.callback,
-            min_interval_ms: sub.min_interval_ms,
-        }
-    }
-
-    pub(super) fn subscription_in(sub: &Subscription) -> pushwire_edge::Subscription {
-        pushwire_edge::Subscription {
-            channels: sub.channels.clone(),
-            transport: transport_in(sub.transport),
-            cursor: sub.cursor.clone(),
-            callback: sub.callback.clone(),
-            min_interval_ms: sub.min_interval_ms,
-        }
-    }
-
-    pub(super) fn response_head(head: pushwire_edge::ResponseHead) -> ResponseHead {
-        ResponseHead {
-            status: head.status,
-            headers: head.headers,
-            preamble: head.preamble,
-            byte_budget: head.byte_budget,
-            repeat_last_ms: head.repeat_last_ms,
-        }
-    }
-
-    pub(super) fn message(msg: &Message) -> pushwire_edge::Message {
-        pushwire_edge::Message {
-            id: msg.id.clone(),
-            channel: msg.channel.clone(),
-            event: msg.event.clone(),
-            data: msg.data.clone(),
         }
     }
 }

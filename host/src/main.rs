@@ -11,6 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use alloc::sync::Arc;
 use core::net::SocketAddr;
 use core::time::Duration;
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use pushwire_core::longpoll::LongPollConfig;
 use pushwire_host::cli;
-use pushwire_host::config::FileConfig;
+use pushwire_host::config::{FileConfig, LogFormat};
 use pushwire_host::edge::{Edge, EdgeConfig, Settings};
 use pushwire_host::fanout::Framer;
 use pushwire_host::hub::SharedHub;
@@ -59,7 +60,8 @@ struct ServeArgs {
     /// edge world, see host/edge/wit/edge.wit) [default: the built-in one].
     #[arg(long, env = "PUSHWIRE_EDGE", value_name = "FILE.wasm")]
     edge: Option<PathBuf>,
-    /// CPU time one edge call may take, in milliseconds [default: 100].
+    /// Wall time one edge call may take, in milliseconds (rounded up to the
+    /// edge's 10 ms tick) [default: 100].
     #[arg(long, env = "PUSHWIRE_EDGE_DEADLINE_MS", value_name = "MS")]
     edge_deadline: Option<u64>,
     /// Seconds between heartbeats on idle streams [default: 15].
@@ -99,6 +101,16 @@ struct ServeArgs {
     /// wins [default: info].
     #[arg(long, env = "PUSHWIRE_LOG")]
     log: Option<String>,
+    /// How log lines are written to stderr: `text` for people (colored only
+    /// on a terminal), `json` (one object per line) for log shippers
+    /// [default: text].
+    #[arg(
+        long,
+        env = "PUSHWIRE_LOG_FORMAT",
+        value_enum,
+        value_name = "text|json"
+    )]
+    log_format: Option<LogFormat>,
     /// A static bearer token that may publish and subscribe to everything;
     /// once set, publishing needs a token. Prefer the environment variable
     /// or the file (a flag shows in `ps`) [default: none].
@@ -155,31 +167,38 @@ fn main() -> anyhow::Result<ExitCode> {
                     .as_deref()
                     .or(file.log.as_deref())
                     .unwrap_or("info"),
+                args.log_format.or(file.log_format).unwrap_or_default(),
             );
             run_server(*args, &file)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Pub(args) => {
-            init_logs("warn");
+            init_logs("warn", LogFormat::Text);
             runtime()?.block_on(cli::publish(args))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sub(args) => {
-            init_logs("warn");
+            init_logs("warn", LogFormat::Text);
             let reason = runtime()?.block_on(cli::subscribe(args, std::io::stdout()))?;
             Ok(ExitCode::from(reason.exit_code()))
         }
     }
 }
 
-/// Logs to stderr; `RUST_LOG` wins over `default`.
-fn init_logs(default: &str) {
+/// Logs to stderr in `format`; `RUST_LOG` wins over `default`. Colors
+/// (ANSI escapes) only for text on a terminal: a file or a log collector
+/// would store them as noise.
+fn init_logs(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(format == LogFormat::Text && std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -544,3 +544,74 @@ async fn sse_follows_redirects_and_reconnects_to_the_original_url() {
         ]
     );
 }
+
+/// Start `pushwire serve` on a free port with `args`, stderr piped (not a
+/// terminal), and return its stderr lines up to the one that says it is
+/// listening; the server is killed then.
+async fn serve_log(args: &[&str]) -> Vec<String> {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushwire"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo-camera",
+            "false",
+            "--demo-ticker",
+            "false",
+        ])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let read = timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let listening = line.contains("listening on");
+            seen.push(line);
+            if listening {
+                return;
+            }
+        }
+    })
+    .await;
+    child.kill().await.unwrap();
+    assert!(
+        read.is_ok(),
+        "the server never said it was listening: {seen:?}"
+    );
+    seen
+}
+
+#[tokio::test]
+async fn logs_to_a_pipe_carry_no_terminal_colors() {
+    let lines = serve_log(&[]).await;
+    assert!(lines.len() > 1, "{lines:?}");
+    for line in &lines {
+        assert!(!line.contains("\x1b["), "an ANSI escape in {line:?}");
+    }
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_json_object_per_line() {
+    let lines = serve_log(&["--log-format", "json"]).await;
+    assert!(lines.len() > 1, "{lines:?}");
+    for line in &lines {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line:?}"));
+        assert!(event["level"].is_string(), "{line}");
+    }
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(last["level"], "INFO");
+    assert!(
+        last["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("pushwire listening on http://127.0.0.1:"),
+        "{last}"
+    );
+}

@@ -490,7 +490,7 @@ async fn curl_reads_sse_and_ndjson_streams() {
 #[tokio::test]
 async fn a_replacement_edge_module_sets_the_policy() {
     let server = Server::with(Options {
-        edge: Some(pushwire_host::edge::fixtures::EXAMPLE_EDGE.to_vec()),
+        edge: Some(pushwire_test_guests::EXAMPLE_EDGE.to_vec()),
         ..Options::default()
     })
     .await;
@@ -505,7 +505,7 @@ async fn a_replacement_edge_module_sets_the_policy() {
 #[tokio::test]
 async fn an_edge_module_that_loops_or_traps_costs_only_its_request() {
     let server = Server::with(Options {
-        edge: Some(pushwire_host::edge::fixtures::MISBEHAVING_EDGE.to_vec()),
+        edge: Some(pushwire_test_guests::MISBEHAVING_EDGE.to_vec()),
         ..Options::default()
     })
     .await;

@@ -13,13 +13,13 @@
 //! POST    ──► accept-publish ──► channel, event (or a refusal)
 //! ```
 //!
-//! The same functions ([`policy`]) are a plain Rust API too: the host links
-//! this crate natively for `Edge::native()` (a measurement switch), and the
-//! unit tests run them without wasm.
+//! The same functions ([`policy`]) are a plain Rust API too: the host's tests
+//! and benchmarks call them natively to compare with the component and to
+//! measure what the sandbox costs, and the unit tests run them without wasm.
 #![no_std]
 
 extern crate alloc;
-// Natively (tests, clippy, the host's native edge) std supplies the panic
+// Natively (tests, clippy, the host's tests and benchmarks) std supplies the panic
 // handler and allocator.
 #[cfg(not(target_arch = "wasm32"))]
 extern crate std;
