@@ -21,9 +21,10 @@ use pushwire_core::longpoll::LongPollConfig;
 use pushwire_host::cli;
 use pushwire_host::config::{FileConfig, LogFormat};
 use pushwire_host::edge::{Edge, EdgeConfig, Settings};
-use pushwire_host::fanout::Framer;
-use pushwire_host::hub::SharedHub;
-use pushwire_host::server::{App, ServerConfig, serve};
+use pushwire_host::http::serve;
+use pushwire_host::push::framing::Framer;
+use pushwire_host::push::hub::SharedHub;
+use pushwire_host::push::{App, ServerConfig};
 
 /// Push messages to browsers over SSE, NDJSON streams, multipart, forever
 /// frames, long-poll and polling.
@@ -285,7 +286,7 @@ fn run_server(args: ServeArgs, file: &FileConfig) -> anyhow::Result<()> {
         stats_channel: Some(
             args.stats_channel
                 .or_else(|| file.stats_channel.clone())
-                .unwrap_or_else(|| pushwire_host::demos::STATS_CHANNEL.to_owned()),
+                .unwrap_or_else(|| pushwire_host::demo::STATS_CHANNEL.to_owned()),
         )
         .filter(|channel| !channel.is_empty()),
         ..defaults

@@ -11,7 +11,7 @@
 //! Nothing here parses or frames multipart: core's parser reads the upload,
 //! the edge frames the parts and decides every name and limit. Webcam
 //! channels use [`DeliveryPolicy::Latest`](pushwire_core::hub::DeliveryPolicy)
-//! ([`SharedHub::configure_webcam`](crate::hub::SharedHub::configure_webcam)),
+//! ([`SharedHub::configure_webcam`](crate::push::hub::SharedHub::configure_webcam)),
 //! so a slow viewer skips to the newest frame instead of slowing anyone.
 
 use alloc::sync::Arc;
@@ -26,10 +26,11 @@ use pushwire_core::multipart::{
 use pushwire_core::hub::{HubError, Published};
 
 use crate::edge::{Publish, Request};
-use crate::server::{
-    App, Reply, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, subscribe,
-    text, with_head,
+use crate::push::App;
+use crate::push::reply::{
+    Reply, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, text, with_head,
 };
+use crate::push::subscribe::subscribe;
 
 /// `PUT` or `POST /ingest/{channel}`: read a multipart/x-mixed-replace upload
 /// part by part and publish each part's body on the channel (event `frame`

@@ -7,8 +7,8 @@ extern crate alloc;
 
 mod support;
 
-use pushwire_host::server::ServerConfig;
-use pushwire_host::www;
+use pushwire_host::demo::www;
+use pushwire_host::push::ServerConfig;
 use support::{Options, Server, Stream, body_text, get, sse_events};
 
 #[tokio::test]
@@ -59,7 +59,7 @@ async fn the_demo_ticker_pushes_prices_for_every_symbol() {
         .iter()
         .map(|q| q["symbol"].as_str().unwrap())
         .collect();
-    assert_eq!(symbols, pushwire_host::demos::SYMBOLS.map(|(s, _)| s));
+    assert_eq!(symbols, pushwire_host::demo::SYMBOLS.map(|(s, _)| s));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ mod support;
 use core::time::Duration;
 
 use pushwire_core::longpoll::LongPollConfig;
-use pushwire_host::server::ServerConfig;
+use pushwire_host::push::ServerConfig;
 use support::{LIMIT, Options, Server, get};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

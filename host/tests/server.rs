@@ -11,7 +11,7 @@ use core::time::Duration;
 
 use bytes::Bytes;
 use pushwire_core::hub::{ChannelConfig, HubConfig};
-use pushwire_host::server::ServerConfig;
+use pushwire_host::push::ServerConfig;
 use support::{Options, Server, Stream, count, get, request, sse_events};
 
 #[tokio::test]

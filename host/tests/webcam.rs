@@ -15,8 +15,8 @@ use bytes::Bytes;
 use pushwire_core::multipart::{
     MultipartEvent, MultipartParser, MultipartParserConfig, boundary_from_content_type,
 };
-use pushwire_host::demo_camera;
-use pushwire_host::server::ServerConfig;
+use pushwire_host::demo::camera;
+use pushwire_host::push::ServerConfig;
 use pushwire_host::webcam::publish_frame;
 use support::{LIMIT, Options, Server, Stream, body_text, count, get, request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,7 +24,7 @@ use tokio::process::Command;
 
 /// A real JPEG: a demo camera frame.
 fn jpeg(number: u64) -> Vec<u8> {
-    demo_camera::frame(number, Duration::from_millis(number * 100)).unwrap()
+    camera::frame(number, Duration::from_millis(number * 100)).unwrap()
 }
 
 /// Run a tool to completion within [`LIMIT`]; its exit status and stderr.
@@ -348,7 +348,7 @@ async fn the_demo_camera_draws_distinct_frames() {
     })
     .await;
     let (content_type, mut viewer) =
-        open_view(&server, &format!("/stream/{}.mjpg", demo_camera::CHANNEL)).await;
+        open_view(&server, &format!("/stream/{}.mjpg", camera::CHANNEL)).await;
     viewer.read_until_count("Content-Type: image/jpeg", 3).await;
     let parts = parts(&content_type, &viewer.received);
     assert!(parts.len() >= 2);

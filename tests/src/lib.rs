@@ -32,9 +32,10 @@ use std::sync::{Mutex, OnceLock};
 use pushwire_core::hub::HubConfig;
 use pushwire_core::longpoll::LongPollConfig;
 use pushwire_host::edge::{Edge, EdgeConfig};
-use pushwire_host::fanout::Framer;
-use pushwire_host::hub::SharedHub;
-use pushwire_host::server::{App, ServerConfig, serve};
+use pushwire_host::http::serve;
+use pushwire_host::push::framing::Framer;
+use pushwire_host::push::hub::SharedHub;
+use pushwire_host::push::{App, ServerConfig};
 use tokio::sync::oneshot;
 
 /// A pushwire server running in this process.

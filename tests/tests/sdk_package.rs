@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use pushwire_host::sdk::FILES;
+use pushwire_host::demo::sdk::FILES;
 use pushwire_tests::{Server, ensure_node_packages, root};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -10,7 +10,7 @@
 
 use hyper::{Method, Response, StatusCode};
 
-use crate::server::{ReplyBody, full, text, with_head};
+use crate::push::reply::{ReplyBody, full, text, with_head};
 
 macro_rules! built {
     ($file:literal) => {

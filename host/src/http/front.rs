@@ -7,13 +7,13 @@
 //! `pushwire-core`'s bounded [`http1`] reader, into a buffer dropped as soon
 //! as the head is read), and answers a plain `GET` of a subscription
 //! (`/sub/…`, `/stream/….mjpg`) on the bare socket: the edge routes and
-//! frames exactly as on the hyper path ([`server::subscribe`]), the stream
+//! frames exactly as on the hyper path ([`subscribe::subscribe`]), the stream
 //! is the same [`StreamBody`], and between messages nothing is buffered.
 //! Pending frames are written together, as chunks, in one `writev`.
 //!
 //! A same-origin `POST /pub/…` whose body has a `Content-Length` is
-//! published here too ([`server::accept_publish`], then the body, read
-//! within the head deadline, then [`server::publish_accepted`]): a publish
+//! published here too ([`subscribe::accept_publish`], then the body, read
+//! within the head deadline, then [`subscribe::publish_accepted`]): a publish
 //! through hyper cost about 55 µs more of the server's CPU.
 //!
 //! Everything else (HTTP/2, HTTP/1.0, other routes, other request bodies,
@@ -50,10 +50,13 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, watch};
 
-use crate::body::StreamBody;
+use super::routes;
 use crate::edge::{EdgeError, Request};
-use crate::fanout::{Framer, Routed};
-use crate::server::{self, App, Reply, ReplyBody};
+use crate::push::App;
+use crate::push::framing::{Framer, Routed};
+use crate::push::reply::{self, Reply, ReplyBody};
+use crate::push::stream::StreamBody;
+use crate::push::subscribe;
 
 /// The largest request head (hyper's smallest read buffer is the same, so
 /// a larger head gets hyper's 431 either way).
@@ -226,7 +229,7 @@ impl Front {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Step::More,
             Err(_) => return Step::Done(None),
         }
-        let now = server::unix_now();
+        let now = reply::unix_now();
         if head_len(bytes) == Some(bytes.len())
             && let Some(known) = self.heads.get(bytes, now)
         {
@@ -273,7 +276,7 @@ impl Front {
             length,
             mut body,
         } = publish;
-        let accepted = match server::accept_publish(&self.app, &request, length) {
+        let accepted = match subscribe::accept_publish(&self.app, &request, length) {
             Ok(accepted) => accepted,
             Err(refusal) => {
                 // An unread body would be taken for the next request.
@@ -290,7 +293,7 @@ impl Front {
             Ok(Ok(())) => {}
             Ok(Err(_)) | Err(_) => return false,
         }
-        let response = server::publish_accepted(&self.app, &accepted, body);
+        let response = subscribe::publish_accepted(&self.app, &accepted, body);
         write_response(stream, response, keep_alive).await.is_ok() && keep_alive
     }
 
@@ -299,7 +302,7 @@ impl Front {
     async fn lean_reply(&self, lean: &LeanRequest, stream: &TcpStream) -> Option<Reply> {
         let request = &lean.request;
         let cors = if request.headers.iter().any(|(name, _)| name == "origin") {
-            match server::cors_headers(&self.app, request) {
+            match routes::cors_headers(&self.app, request) {
                 Ok(headers) => headers,
                 Err(refusal) => return Some(Reply::Done(*refusal)),
             }
@@ -312,7 +315,7 @@ impl Front {
                 crate::webcam::view(app, request, rest).await
             } else {
                 let routed = lean.route(&app.framer);
-                server::subscribe_routed(app, routed).await
+                subscribe::subscribe_routed(app, routed).await
             }
         };
         // A long poll may be held for a while: stop holding it if the client
@@ -338,7 +341,7 @@ impl Front {
             let app = Arc::clone(&app);
             // Boxed: hyper keeps a finished request future's slot for the
             // connection's life.
-            async move { Ok::<_, core::convert::Infallible>(Box::pin(server::handle(app, req)).await) }
+            async move { Ok::<_, core::convert::Infallible>(Box::pin(routes::handle(app, req)).await) }
         });
         let io = TokioIo::new(Rewind {
             read,
@@ -532,7 +535,7 @@ fn date() -> [u8; 29] {
     thread_local! {
         static LAST: Cell<(u64, [u8; 29])> = const { Cell::new((u64::MAX, [0; 29])) };
     }
-    let now = server::unix_now();
+    let now = reply::unix_now();
     LAST.with(|last| match last.get() {
         (at, text) if at == now => text,
         _ => {

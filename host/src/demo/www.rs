@@ -5,20 +5,20 @@
 
 use hyper::{Method, Response, StatusCode};
 
-use crate::server::{ReplyBody, full, text, with_head};
+use crate::push::reply::{ReplyBody, full, text, with_head};
 
 /// Every file of `www/`: its path and bytes.
 pub static FILES: &[(&str, &[u8])] = &[
-    ("/index.html", include_bytes!("../../www/index.html")),
-    ("/chat.html", include_bytes!("../../www/chat.html")),
-    ("/ticker.html", include_bytes!("../../www/ticker.html")),
-    ("/webcam.html", include_bytes!("../../www/webcam.html")),
-    ("/console.html", include_bytes!("../../www/console.html")),
-    ("/lab.html", include_bytes!("../../www/lab.html")),
-    ("/style.css", include_bytes!("../../www/style.css")),
-    ("/common.js", include_bytes!("../../www/common.js")),
-    ("/plot.js", include_bytes!("../../www/plot.js")),
-    ("/favicon.svg", include_bytes!("../../www/favicon.svg")),
+    ("/index.html", include_bytes!("../../../www/index.html")),
+    ("/chat.html", include_bytes!("../../../www/chat.html")),
+    ("/ticker.html", include_bytes!("../../../www/ticker.html")),
+    ("/webcam.html", include_bytes!("../../../www/webcam.html")),
+    ("/console.html", include_bytes!("../../../www/console.html")),
+    ("/lab.html", include_bytes!("../../../www/lab.html")),
+    ("/style.css", include_bytes!("../../../www/style.css")),
+    ("/common.js", include_bytes!("../../../www/common.js")),
+    ("/plot.js", include_bytes!("../../../www/plot.js")),
+    ("/favicon.svg", include_bytes!("../../../www/favicon.svg")),
 ];
 
 /// The file at `path` (`/` is `/index.html`), if `www/` has it.

@@ -16,7 +16,7 @@
 //! share one). Gap notices are each subscriber's own, framed when read.
 //!
 //! Long polls: the polls held at one position share one reply
-//! ([`crate::hub::Answered`]), framed once. What the edge's `route` answered
+//! ([`crate::push::hub::Answered`]), framed once. What the edge's `route` answered
 //! is kept by the front door per request; a poll reply's head is kept here
 //! per subscription (`heads`), so a poller that moves on costs no new head.
 
@@ -31,7 +31,7 @@ use pushwire_core::hub::{
 use pushwire_core::sse;
 
 use crate::edge::{Edge, EdgeError, Message, Refusal, ResponseHead, Subscription, Transport};
-use crate::hub::SharedHub;
+use crate::push::hub::SharedHub;
 
 /// The streaming transports, and SSE without its `id:` line: what a message
 /// is framed for at publish. A slot's [`SubscriberTag`] is its index + 1 (0 is

@@ -3,7 +3,7 @@
 //! often (it never slows the others, and nothing is buffered for it beyond
 //! one batch).
 //!
-//! Heartbeats: every [`ServerConfig::heartbeat`](crate::server::ServerConfig)
+//! Heartbeats: every [`ServerConfig::heartbeat`](crate::push::ServerConfig)
 //! the body writes the transport's heartbeat bytes, or, when the edge asked
 //! for it ([`Shape::repeat_last`], multipart), the last message again: first
 //! after that shorter pause without a new message, so Chromium shows a still
@@ -28,9 +28,9 @@ use pushwire_core::hub::{Delivery, SubscriberId};
 use tokio::time::{Instant, Sleep};
 
 use crate::edge::Transport;
-use crate::fanout::Framing;
-use crate::hub::{Parked, Read};
-use crate::server::App;
+use crate::push::App;
+use crate::push::framing::Framing;
+use crate::push::hub::{Parked, Read};
 
 /// How many log entries one read takes.
 const BATCH: usize = 64;

@@ -10,7 +10,7 @@ use core::time::Duration;
 
 use tokio::time::MissedTickBehavior;
 
-use crate::server::App;
+use crate::push::App;
 use crate::webcam::publish_frame;
 
 /// The channel the demo camera publishes on.

@@ -13,13 +13,17 @@
 //! Both publish straight into the hub (like the demo camera): they are the
 //! server itself, not clients, so the edge's publish rules do not apply.
 
+pub mod camera;
+pub mod sdk;
+pub mod www;
+
 use alloc::sync::Arc;
 use core::time::Duration;
 
 use pushwire_core::hub::{ChannelConfig, DeliveryPolicy};
 use tokio::time::MissedTickBehavior;
 
-use crate::server::App;
+use crate::push::App;
 
 /// The ticker's channel.
 pub const TICKER_CHANNEL: &str = "ticker";

@@ -1,0 +1,164 @@
+//! The routing table: every route, and which step of the pipeline answers it.
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `GET /sub/{channels}` | subscribe (`?transport=` or `Accept`; resume with `Last-Event-ID` or `?since=`) |
+//! | `POST /pub/{channel}` | publish the body (`?event=` names the event); JSON reply |
+//! | `GET /pub/{channel}` | channel info as JSON |
+//! | `PUT`/`POST /ingest/{channel}` | a multipart/x-mixed-replace upload, one message (event `frame`) per part |
+//! | `GET /stream/{channel}.mjpg` | the channel as multipart for an `<img>` (`?fps=` caps the rate) |
+//! | `GET /snapshot/{channel}.jpg` | the channel's newest frame |
+//! | `GET /metrics`, `GET /healthz` | Prometheus text, liveness |
+//! | `/sdk/…`, `/` | the browser SDK and the demo pages |
+
+use alloc::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Response, StatusCode};
+
+use crate::edge::Request;
+use crate::push::App;
+use crate::push::reply::{
+    ReplyBody, add_headers, edge_failed, edge_request, full, json, refused, text, too_large,
+    with_head,
+};
+use crate::push::subscribe::{accept_publish, publish_accepted, subscribe};
+
+/// Ask the edge about the request's origin first (CORS), then route it and
+/// add the edge's CORS headers to whatever the route answered.
+pub(crate) async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let cross_origin =
+        req.headers().contains_key(hyper::header::ORIGIN) || req.method() == Method::OPTIONS;
+    if !cross_origin {
+        return route(app, req).await;
+    }
+    let cors = match cors_headers(&app, &edge_request(&req)) {
+        Ok(headers) => headers,
+        Err(refusal) => return *refusal,
+    };
+    let mut response = if req.method() == Method::OPTIONS {
+        with_head(204, &[], full(Bytes::new()))
+    } else {
+        route(app, req).await
+    };
+    add_headers(&mut response, &cors);
+    response
+}
+
+/// The edge's CORS headers for a request that carries an `Origin`, or its
+/// refusal as the reply.
+pub(crate) fn cors_headers(
+    app: &App,
+    req: &Request,
+) -> Result<Vec<(String, String)>, Box<Response<ReplyBody>>> {
+    match app.edge().cors(req) {
+        Ok(Ok(headers)) => Ok(headers),
+        Ok(Err(refusal)) => Err(Box::new(refused(&refusal))),
+        Err(err) => Err(Box::new(edge_failed(&err))),
+    }
+}
+
+async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let path = req.uri().path();
+    if path == "/healthz" {
+        return if req.method() == Method::GET || req.method() == Method::HEAD {
+            text(StatusCode::OK, "ok")
+        } else {
+            text(StatusCode::METHOD_NOT_ALLOWED, "Use GET for /healthz.")
+        };
+    }
+    if path == "/metrics" {
+        let body = app
+            .metrics
+            .render(app.hub.subscriber_count(), app.edge().stats());
+        return with_head(
+            200,
+            &[
+                (
+                    "content-type".to_owned(),
+                    "text/plain; version=0.0.4; charset=utf-8".to_owned(),
+                ),
+                ("cache-control".to_owned(), "no-store".to_owned()),
+            ],
+            full(body),
+        );
+    }
+    if path.starts_with("/sub/") {
+        return subscribe(app, &edge_request(&req)).await.into_response();
+    }
+    if let Some(file) = path.strip_prefix("/sdk/") {
+        return crate::demo::sdk::serve(req.method(), file);
+    }
+    if path.starts_with("/ingest/") {
+        return crate::webcam::ingest(&app, req).await;
+    }
+    if let Some(rest) = path.strip_prefix("/stream/") {
+        let rest = rest.to_owned();
+        return crate::webcam::view(app, &edge_request(&req), &rest)
+            .await
+            .into_response();
+    }
+    if let Some(rest) = path.strip_prefix("/snapshot/") {
+        let rest = rest.to_owned();
+        return crate::webcam::snapshot(&app, &req, &rest);
+    }
+    if let Some(channel) = path.strip_prefix("/pub/") {
+        if req.method() == Method::GET {
+            return channel_info(&app, channel);
+        }
+        return publish(&app, req).await;
+    }
+    if let Some(page) = crate::demo::www::serve(req.method(), path) {
+        return page;
+    }
+    text(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "No such route {path}: subscribe at /sub/{{channels}}, publish at /pub/{{channel}}, upload a camera at /ingest/{{channel}}, watch it at /stream/{{channel}}.mjpg."
+        ),
+    )
+}
+
+async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(0);
+    let accepted = match accept_publish(app, &edge_request(&req), declared) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return *refusal,
+    };
+    let max = app.config.max_message_bytes;
+    let data = match Limited::new(req.into_body(), max).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => return too_large(max),
+        Err(err) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                &format!("The request body could not be read: {err}."),
+            );
+        }
+    };
+    publish_accepted(app, &accepted, data.to_vec())
+}
+
+fn channel_info(app: &App, channel: &str) -> Response<ReplyBody> {
+    let Some(info) = app.hub.channel_info(channel) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!("No channel {channel:?}: nothing was published or subscribed there yet."),
+        );
+    };
+    let reply = serde_json::json!({
+        "channel": channel,
+        "subscribers": info.subscribers,
+        "last_seq": info.last_seq,
+        "log_len": info.log_len,
+        "log_bytes": info.log_bytes,
+    });
+    json(StatusCode::OK, &reply)
+}
