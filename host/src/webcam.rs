@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! PUT /ingest/cam ──► MultipartParser (core) ──► Edge::accept_publish per part ──► hub.publish("frame")
-//! GET /stream/cam.mjpg ──► Edge::route("/sub/cam?transport=multipart") ──► StreamBody (repeat last, ?fps=)
-//! GET /snapshot/cam.jpg ──► Edge::route("/sub/cam") ──► hub.newest
+//! GET /stream/cam.mjpg ──► Edge::route (a multipart subscription) ──► StreamBody (repeat last, ?fps=)
+//! GET /snapshot/cam.jpg ──► Edge::route (who may see it) ──► hub.newest
 //! ```
 //!
 //! Nothing here parses or frames multipart: core's parser reads the upload,
@@ -14,7 +14,6 @@
 //! ([`SharedHub::configure_webcam`](crate::push::hub::SharedHub::configure_webcam)),
 //! so a slow viewer skips to the newest frame instead of slowing anyone.
 
-use alloc::sync::Arc;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
@@ -28,9 +27,8 @@ use pushwire_core::hub::{HubError, Published};
 use crate::edge::{Publish, Request};
 use crate::push::App;
 use crate::push::reply::{
-    Reply, ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, text, with_head,
+    ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, text, with_head,
 };
-use crate::push::subscribe::subscribe;
 
 /// `PUT` or `POST /ingest/{channel}`: read a multipart/x-mixed-replace upload
 /// part by part and publish each part's body on the channel (event `frame`
@@ -229,64 +227,11 @@ pub fn publish_frame(
     app.publish(channel, event, data)
 }
 
-/// `GET /stream/{channel}.mjpg`: the channel as multipart/x-mixed-replace,
-/// as `/sub/{channel}?transport=multipart` would send it, with `?fps=N`
-/// capping the frames per second this viewer gets (the newest wins).
-pub(crate) async fn view(app: Arc<App>, req: &Request, rest: &str) -> Reply {
-    let Some(channel) = rest.strip_suffix(".mjpg") else {
-        return text(
-            StatusCode::NOT_FOUND,
-            &format!(
-                "No such stream {rest:?}: watch a channel at /stream/{{channel}}.mjpg, e.g. /stream/demo-cam.mjpg."
-            ),
-        )
-        .into();
-    };
-    if let Some(response) = one_channel(channel) {
-        return response.into();
-    }
-    // The edge reads the rest of the query (`?fps=`, `?since=`); the first
-    // `transport` wins, so this one does.
-    let mut sub_req = req.clone();
-    sub_req.path = format!("/sub/{channel}");
-    sub_req.query = if req.query.is_empty() {
-        "transport=multipart".to_owned()
-    } else {
-        format!("transport=multipart&{}", req.query)
-    };
-    subscribe(app, &sub_req).await
-}
-
 /// `GET /snapshot/{channel}.jpg`: the channel's newest frame, or 404.
-pub(crate) fn snapshot(
-    app: &App,
-    req: &hyper::Request<Incoming>,
-    rest: &str,
-) -> Response<ReplyBody> {
-    let Some(raw) = rest.strip_suffix(".jpg") else {
-        return text(
-            StatusCode::NOT_FOUND,
-            &format!(
-                "No such snapshot {rest:?}: get a channel's newest frame at /snapshot/{{channel}}.jpg, e.g. /snapshot/demo-cam.jpg."
-            ),
-        );
-    };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Use GET for /snapshot/{channel}.jpg.",
-        );
-    }
-    if let Some(response) = one_channel(raw) {
-        return response;
-    }
+pub(crate) fn snapshot(app: &App, req: &hyper::Request<Incoming>) -> Response<ReplyBody> {
     // The edge decides who may see the channel and what its name is, as for
     // a subscription.
-    let mut sub_req = edge_request(req);
-    sub_req.method = "GET".to_owned();
-    sub_req.path = format!("/sub/{raw}");
-    sub_req.query = String::new();
-    let channel = match app.framer.route(&sub_req).as_deref() {
+    let channel = match app.framer.route(&edge_request(req)).as_deref() {
         Ok(Ok(route)) => route.sub.channels.first().cloned().unwrap_or_default(),
         Ok(Err(refusal)) => return refused(refusal),
         Err(err) => return edge_failed(err),
@@ -320,14 +265,4 @@ pub(crate) fn snapshot(
             .insert(hyper::header::CONTENT_LENGTH, len);
     }
     response
-}
-
-/// A 400 when `raw` names several channels (a picture shows one camera).
-fn one_channel(raw: &str) -> Option<Response<ReplyBody>> {
-    (raw.contains(',') || raw.to_ascii_lowercase().contains("%2c")).then(|| {
-        text(
-            StatusCode::BAD_REQUEST,
-            &format!("{raw:?} names several channels: a camera view shows one channel."),
-        )
-    })
 }

@@ -82,10 +82,32 @@ const SHOWN_CHARS: usize = 80;
 /// channel list, transport, cursor, callback or frame rate, 401/403 for a
 /// private channel without a token that allows it, each with a sentence.
 pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
-    let Some(list) = req.path.strip_prefix("/sub/") else {
+    let (list, picture) = if let Some(list) = req.path.strip_prefix("/sub/") {
+        (list, None)
+    } else if let Some(rest) = req.path.strip_prefix("/stream/") {
+        (
+            picture_channel(rest, ".mjpg", "stream", "/stream/{channel}.mjpg")?,
+            Some(Picture::Stream),
+        )
+    } else if let Some(rest) = req.path.strip_prefix("/snapshot/") {
+        (
+            picture_channel(rest, ".jpg", "snapshot", "/snapshot/{channel}.jpg")?,
+            Some(Picture::Snapshot),
+        )
+    } else {
         return Err(not_found(&req.path));
     };
-    if req.method != "GET" {
+    if picture.is_some() && req.method != "GET" && req.method != "HEAD" {
+        return Err(refuse(
+            405,
+            format!(
+                "{} is not allowed on {}: use GET.",
+                shown(&req.method),
+                shown(&req.path)
+            ),
+        ));
+    }
+    if picture.is_none() && req.method != "GET" {
         return Err(refuse(
             405,
             format!(
@@ -96,7 +118,32 @@ pub fn route(policy: &Policy, req: &Request) -> Result<Subscription, Refusal> {
         ));
     }
     let channels = channel_list(list)?;
+    if picture.is_some() && channels.len() > 1 {
+        return Err(refuse(
+            400,
+            format!(
+                "{:?} names several channels: a picture shows one channel.",
+                shown(list)
+            ),
+        ));
+    }
     policy.authorize_subscribe(req, &channels)?;
+    if picture.is_some() {
+        // A picture is multipart; a stream may be paced (`?fps=`), a
+        // snapshot is the newest frame (no cursor, no pace).
+        let stream = picture == Some(Picture::Stream);
+        let min_interval_ms = match query_param(&req.query, "fps")? {
+            Some(fps) if stream => Some(frame_interval(&fps)?),
+            _ => None,
+        };
+        return Ok(Subscription {
+            channels,
+            transport: Transport::Multipart,
+            cursor: if stream { resume_cursor(req)? } else { None },
+            callback: None,
+            min_interval_ms,
+        });
+    }
     let transport = match query_param(&req.query, "transport")? {
         Some(name) => name
             .parse::<CoreTransport>()
@@ -626,6 +673,34 @@ fn callback(req: &Request) -> Result<String, Refusal> {
             .map(|name| name.as_str().to_owned())
             .map_err(|err| refuse(400, format!("The forever frame cannot start: {err}."))),
     }
+}
+
+/// The two pictures of a webcam channel: `<img src=/stream/cam.mjpg>` and
+/// `/snapshot/cam.jpg`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Picture {
+    Stream,
+    Snapshot,
+}
+
+/// The channel part of a picture's path `rest` (after `/stream/` or
+/// `/snapshot/`), which must end in `suffix`.
+fn picture_channel<'a>(
+    rest: &'a str,
+    suffix: &str,
+    what: &str,
+    shape: &str,
+) -> Result<&'a str, Refusal> {
+    rest.strip_suffix(suffix).ok_or_else(|| {
+        refuse(
+            404,
+            format!(
+                "No such {what} {:?}: ask for {shape}, e.g. {}.",
+                shown(rest),
+                shape.replace("{channel}", "demo-cam")
+            ),
+        )
+    })
 }
 
 fn not_found(path: &str) -> Refusal {

@@ -190,6 +190,58 @@ fn route_refuses_every_bad_request_with_a_sentence() {
 }
 
 #[test]
+fn pictures_of_a_channel_are_multipart_subscriptions_of_that_channel() {
+    let policy = Policy::default();
+    let view = route(
+        &policy,
+        &get("/stream/cam.mjpg", "transport=sse&fps=5&since=1.2"),
+    )
+    .unwrap();
+    assert_eq!(view.channels, vec!["cam".to_owned()]);
+    assert_eq!(
+        view.transport,
+        Transport::Multipart,
+        "a picture is multipart"
+    );
+    assert_eq!(view.min_interval_ms, Some(200));
+    assert_eq!(view.cursor.as_deref(), Some("1.2"));
+    let still = route(&policy, &request("HEAD", "/snapshot/cam.jpg", "fps=5", &[])).unwrap();
+    assert_eq!(
+        (
+            still.channels,
+            still.transport,
+            still.min_interval_ms,
+            still.cursor
+        ),
+        (vec!["cam".to_owned()], Transport::Multipart, None, None)
+    );
+    for (req, status, piece) in [
+        (
+            get("/stream/cam", ""),
+            404,
+            "No such stream \"cam\": ask for /stream/{channel}.mjpg, e.g. /stream/demo-cam.mjpg.",
+        ),
+        (get("/snapshot/cam.png", ""), 404, "/snapshot/{channel}.jpg"),
+        (
+            get("/stream/a,b.mjpg", ""),
+            400,
+            "names several channels: a picture shows one channel",
+        ),
+        (request("POST", "/stream/cam.mjpg", "", &[]), 405, "use GET"),
+        (get("/snapshot/a%20b.jpg", ""), 400, "has ' ' at byte 1"),
+    ] {
+        let refusal = route(&policy, &req).unwrap_err();
+        assert_eq!(refusal.status, status, "{}: {}", req.path, refusal.message);
+        assert!(
+            refusal.message.contains(piece),
+            "{}: {}",
+            req.path,
+            refusal.message
+        );
+    }
+}
+
+#[test]
 fn route_reads_a_frame_rate_cap() {
     let cases: &[(&str, Result<Option<u64>, &str>)] = &[
         ("transport=multipart", Ok(None)),

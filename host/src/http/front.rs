@@ -50,7 +50,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, watch};
 
-use super::routes;
+use super::routes::{self, Route};
 use crate::edge::{EdgeError, Request};
 use crate::push::App;
 use crate::push::framing::{Framer, Routed};
@@ -311,12 +311,8 @@ impl Front {
         };
         let app = Arc::clone(&self.app);
         let subscribed = async move {
-            if let Some(rest) = request.path.strip_prefix("/stream/") {
-                crate::webcam::view(app, request, rest).await
-            } else {
-                let routed = lean.route(&app.framer);
-                subscribe::subscribe_routed(app, routed).await
-            }
+            let routed = lean.route(&app.framer);
+            subscribe::subscribe_routed(app, routed).await
         };
         // A long poll may be held for a while: stop holding it if the client
         // goes away meanwhile.
@@ -466,7 +462,7 @@ enum NextHead {
 fn is_lean(head: &RequestHead<'_>) -> bool {
     let path = head.path();
     head.method == "GET"
-        && (path.starts_with("/sub/") || (path.starts_with("/stream/") && path.ends_with(".mjpg")))
+        && Route::of(path) == Route::Subscribe
         && !head.has_body()
         && head.header("upgrade").is_none()
         && head.header("expect").is_none()
@@ -477,7 +473,7 @@ fn is_lean(head: &RequestHead<'_>) -> bool {
 /// stays with hyper's path), with nothing to negotiate first.
 fn lean_publish_length(head: &RequestHead<'_>) -> Option<u64> {
     let plain = head.method == "POST"
-        && head.path().starts_with("/pub/")
+        && matches!(Route::of(head.path()), Route::Publish { .. })
         && head.header("origin").is_none()
         && head.header("upgrade").is_none()
         && head.header("expect").is_none();
@@ -803,7 +799,6 @@ mod tests {
             b"GET /sub/chat HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
             b"GET /sub/chat HTTP/1.1\r\nUpgrade: h2c\r\n\r\n",
             b"GET /metrics HTTP/1.1\r\n\r\n",
-            b"GET /stream/cam HTTP/1.1\r\n\r\n",
         ] {
             assert!(!is_lean(&head(other)), "{:?}", core::str::from_utf8(other));
         }

@@ -60,65 +60,95 @@ pub(crate) fn cors_headers(
     }
 }
 
-async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
-    let path = req.uri().path();
-    if path == "/healthz" {
-        return if req.method() == Method::GET || req.method() == Method::HEAD {
-            text(StatusCode::OK, "ok")
+/// The server's routes: the one place a request path is matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route<'a> {
+    /// `/healthz`.
+    Health,
+    /// `/metrics`.
+    Metrics,
+    /// `/sub/{channels}`, `/stream/{channel}.mjpg`: a subscription the edge
+    /// routes (which channels, which transport, which cursor).
+    Subscribe,
+    /// `/snapshot/{channel}.jpg`: a channel's newest frame.
+    Snapshot,
+    /// `/pub/{channel}`: publish (`POST`), or the channel's numbers (`GET`).
+    Publish {
+        /// The path after `/pub/`, as sent.
+        channel: &'a str,
+    },
+    /// `/ingest/{channel}`: a camera upload.
+    Ingest,
+    /// `/sdk/{file}`: the browser SDK.
+    Sdk {
+        /// The file's name.
+        file: &'a str,
+    },
+    /// Anything else: a demo page, or 404.
+    Page,
+}
+
+impl<'a> Route<'a> {
+    /// The route of `path` (without its query).
+    pub(crate) fn of(path: &'a str) -> Self {
+        if path == "/healthz" {
+            Self::Health
+        } else if path == "/metrics" {
+            Self::Metrics
+        } else if path.starts_with("/sub/") || path.starts_with("/stream/") {
+            Self::Subscribe
+        } else if path.starts_with("/snapshot/") {
+            Self::Snapshot
+        } else if let Some(channel) = path.strip_prefix("/pub/") {
+            Self::Publish { channel }
+        } else if path.starts_with("/ingest/") {
+            Self::Ingest
+        } else if let Some(file) = path.strip_prefix("/sdk/") {
+            Self::Sdk { file }
         } else {
-            text(StatusCode::METHOD_NOT_ALLOWED, "Use GET for /healthz.")
-        };
-    }
-    if path == "/metrics" {
-        let body = app
-            .metrics
-            .render(app.hub.subscriber_count(), app.edge().stats());
-        return with_head(
-            200,
-            &[
-                (
-                    "content-type".to_owned(),
-                    "text/plain; version=0.0.4; charset=utf-8".to_owned(),
-                ),
-                ("cache-control".to_owned(), "no-store".to_owned()),
-            ],
-            full(body),
-        );
-    }
-    if path.starts_with("/sub/") {
-        return subscribe(app, &edge_request(&req)).await.into_response();
-    }
-    if let Some(file) = path.strip_prefix("/sdk/") {
-        return crate::demo::sdk::serve(req.method(), file);
-    }
-    if path.starts_with("/ingest/") {
-        return crate::webcam::ingest(&app, req).await;
-    }
-    if let Some(rest) = path.strip_prefix("/stream/") {
-        let rest = rest.to_owned();
-        return crate::webcam::view(app, &edge_request(&req), &rest)
-            .await
-            .into_response();
-    }
-    if let Some(rest) = path.strip_prefix("/snapshot/") {
-        let rest = rest.to_owned();
-        return crate::webcam::snapshot(&app, &req, &rest);
-    }
-    if let Some(channel) = path.strip_prefix("/pub/") {
-        if req.method() == Method::GET {
-            return channel_info(&app, channel);
+            Self::Page
         }
-        return publish(&app, req).await;
     }
-    if let Some(page) = crate::demo::www::serve(req.method(), path) {
-        return page;
+}
+
+async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+    let path = req.uri().path().to_owned();
+    match Route::of(&path) {
+        Route::Health if req.method() == Method::GET || req.method() == Method::HEAD => {
+            text(StatusCode::OK, "ok")
+        }
+        Route::Health => text(StatusCode::METHOD_NOT_ALLOWED, "Use GET for /healthz."),
+        Route::Metrics => {
+            let body = app
+                .metrics
+                .render(app.hub.subscriber_count(), app.edge().stats());
+            with_head(
+                200,
+                &[
+                    (
+                        "content-type".to_owned(),
+                        "text/plain; version=0.0.4; charset=utf-8".to_owned(),
+                    ),
+                    ("cache-control".to_owned(), "no-store".to_owned()),
+                ],
+                full(body),
+            )
+        }
+        Route::Subscribe => subscribe(app, &edge_request(&req)).await.into_response(),
+        Route::Snapshot => crate::webcam::snapshot(&app, &req),
+        Route::Publish { channel } if req.method() == Method::GET => channel_info(&app, channel),
+        Route::Publish { .. } => publish(&app, req).await,
+        Route::Ingest => crate::webcam::ingest(&app, req).await,
+        Route::Sdk { file } => crate::demo::sdk::serve(req.method(), file),
+        Route::Page => crate::demo::www::serve(req.method(), &path).unwrap_or_else(|| {
+            text(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "No such route {path}: subscribe at /sub/{{channels}}, publish at /pub/{{channel}}, upload a camera at /ingest/{{channel}}, watch it at /stream/{{channel}}.mjpg."
+                ),
+            )
+        }),
     }
-    text(
-        StatusCode::NOT_FOUND,
-        &format!(
-            "No such route {path}: subscribe at /sub/{{channels}}, publish at /pub/{{channel}}, upload a camera at /ingest/{{channel}}, watch it at /stream/{{channel}}.mjpg."
-        ),
-    )
 }
 
 async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
