@@ -16,7 +16,7 @@
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::{Method, Response, StatusCode};
+use hyper::{Method, StatusCode};
 use pushwire_core::multipart::{
     MultipartError, MultipartEvent, MultipartParser, MultipartParserConfig,
     boundary_from_body_start, boundary_from_content_type,
@@ -27,14 +27,14 @@ use pushwire_core::hub::{HubError, Published};
 use crate::edge::{Publish, Request};
 use crate::push::App;
 use crate::push::reply::{
-    ReplyBody, edge_failed, edge_request, full, hub_refused, json, refused, text, with_head,
+    Reply, edge_failed, edge_request, header, hub_refused, json, refused, text,
 };
 
 /// `PUT` or `POST /ingest/{channel}`: read a multipart/x-mixed-replace upload
 /// part by part and publish each part's body on the channel (event `frame`
 /// unless `?event=` says otherwise); reply `{"channel","frames"}` when the
 /// upload ends.
-pub(crate) async fn ingest(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+pub(crate) async fn ingest(app: &App, req: hyper::Request<Incoming>) -> Reply {
     let edge_req = edge_request(&req);
     // The edge decides the channel and event (and refuses bad names) before
     // any byte is read; the body length of a stream is not known yet.
@@ -175,7 +175,7 @@ struct Upload<'a> {
 
 impl Upload<'_> {
     /// Publish one part's body as a frame, if the edge accepts its size.
-    fn publish(&mut self, data: Vec<u8>) -> Result<(), Box<Response<ReplyBody>>> {
+    fn publish(&mut self, data: Vec<u8>) -> Result<(), Box<Reply>> {
         match self
             .app
             .edge()
@@ -191,7 +191,7 @@ impl Upload<'_> {
         Ok(())
     }
 
-    fn reply(&self) -> Response<ReplyBody> {
+    fn reply(&self) -> Reply {
         tracing::info!(channel = %self.accepted.channel, frames = self.frames, "camera upload ended");
         json(
             StatusCode::OK,
@@ -204,7 +204,7 @@ impl Upload<'_> {
 }
 
 /// The reply to an upload that sent nothing for `idle`.
-fn idle_upload(idle: core::time::Duration) -> Response<ReplyBody> {
+fn idle_upload(idle: core::time::Duration) -> Reply {
     text(
         StatusCode::REQUEST_TIMEOUT,
         &format!(
@@ -228,7 +228,7 @@ pub fn publish_frame(
 }
 
 /// `GET /snapshot/{channel}.jpg`: the channel's newest frame, or 404.
-pub(crate) fn snapshot(app: &App, req: &hyper::Request<Incoming>) -> Response<ReplyBody> {
+pub(crate) fn snapshot(app: &App, req: &hyper::Request<Incoming>) -> Reply {
     // The edge decides who may see the channel and what its name is, as for
     // a subscription.
     let channel = match app.framer.route(&edge_request(req)).as_deref() {
@@ -247,22 +247,18 @@ pub(crate) fn snapshot(app: &App, req: &hyper::Request<Incoming>) -> Response<Re
         );
     };
     let body = if req.method() == Method::HEAD {
-        full(Vec::new())
+        bytes::Bytes::new()
     } else {
-        full(bytes::Bytes::copy_from_slice(frame.data()))
+        bytes::Bytes::copy_from_slice(frame.data())
     };
-    let mut response = with_head(
+    Reply::whole(
         200,
-        &[
-            ("content-type".to_owned(), "image/jpeg".to_owned()),
-            ("cache-control".to_owned(), "no-store".to_owned()),
+        vec![
+            header("content-type", "image/jpeg"),
+            header("cache-control", "no-store"),
+            // Also for HEAD, whose body is left out.
+            header("content-length", &frame.data().len().to_string()),
         ],
         body,
-    );
-    if let Ok(len) = hyper::header::HeaderValue::from_str(&frame.data().len().to_string()) {
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_LENGTH, len);
-    }
-    response
+    )
 }

@@ -8,9 +8,10 @@
 //! | `pushwire_client.d.ts`, `pushwire_client_bg.wasm.d.ts` | TypeScript types |
 //! | `package.json` | makes the directory an npm package |
 
-use hyper::{Method, Response, StatusCode};
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
 
-use crate::push::reply::{ReplyBody, full, text, with_head};
+use crate::push::reply::{Reply, header, text};
 
 macro_rules! built {
     ($file:literal) => {
@@ -63,7 +64,7 @@ pub const FILES: [(&str, &str, &[u8]); 5] = [
 ];
 
 /// Answer `GET /sdk/<file>` (HEAD too).
-pub fn serve(method: &Method, file: &str) -> Response<ReplyBody> {
+pub fn serve(method: &Method, file: &str) -> Reply {
     if method != Method::GET && method != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "Use GET for /sdk/ files.");
     }
@@ -75,17 +76,17 @@ pub fn serve(method: &Method, file: &str) -> Response<ReplyBody> {
         );
     };
     let body = if method == Method::HEAD {
-        full(&[][..])
+        Bytes::new()
     } else {
-        full(*bytes)
+        Bytes::from_static(bytes)
     };
-    with_head(
+    Reply::whole(
         200,
-        &[
-            ("content-type".to_owned(), (*content_type).to_owned()),
+        vec![
+            header("content-type", content_type),
             // The files change with every build of the server.
-            ("cache-control".to_owned(), "no-cache".to_owned()),
-            ("x-content-type-options".to_owned(), "nosniff".to_owned()),
+            header("cache-control", "no-cache"),
+            header("x-content-type-options", "nosniff"),
         ],
         body,
     )

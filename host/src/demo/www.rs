@@ -3,9 +3,9 @@
 //! Plain HTML, CSS and JavaScript modules (no build step): each page imports
 //! the SDK from `/sdk/`. `GET /` is `index.html`.
 
-use hyper::{Method, Response, StatusCode};
+use hyper::{Method, StatusCode};
 
-use crate::push::reply::{ReplyBody, full, text, with_head};
+use crate::push::reply::{Reply, header, text};
 
 /// Every file of `www/`: its path and bytes.
 pub static FILES: &[(&str, &[u8])] = &[
@@ -31,7 +31,7 @@ pub fn file(path: &str) -> Option<&'static [u8]> {
 }
 
 /// Answer `GET`/`HEAD` for a page, or `None` when `path` is not one.
-pub(crate) fn serve(method: &Method, path: &str) -> Option<Response<ReplyBody>> {
+pub(crate) fn serve(method: &Method, path: &str) -> Option<Reply> {
     let bytes = file(path)?;
     if method != Method::GET && method != Method::HEAD {
         return Some(text(
@@ -46,17 +46,17 @@ pub(crate) fn serve(method: &Method, path: &str) -> Option<Response<ReplyBody>> 
         _ => "text/html; charset=utf-8",
     };
     let body = if method == Method::HEAD {
-        full(bytes::Bytes::new())
+        bytes::Bytes::new()
     } else {
-        full(bytes::Bytes::from_static(bytes))
+        bytes::Bytes::from_static(bytes)
     };
-    Some(with_head(
+    Some(Reply::whole(
         200,
-        &[
-            ("content-type".to_owned(), content_type.to_owned()),
+        vec![
+            header("content-type", content_type),
             // Pages change with the binary; revalidate rather than cache.
-            ("cache-control".to_owned(), "no-cache".to_owned()),
-            ("x-content-type-options".to_owned(), "nosniff".to_owned()),
+            header("cache-control", "no-cache"),
+            header("x-content-type-options", "nosniff"),
         ],
         body,
     ))

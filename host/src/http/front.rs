@@ -36,8 +36,6 @@ use std::io::{self, IoSlice};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use bytes::{Buf, Bytes};
-use http_body_util::BodyExt;
-use hyper::Response;
 use hyper::body::Body;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -54,7 +52,7 @@ use super::routes::{self, Route};
 use crate::edge::{EdgeError, Request};
 use crate::push::App;
 use crate::push::framing::{Framer, Routed};
-use crate::push::reply::{self, Reply, ReplyBody};
+use crate::push::reply::{self, Reply};
 use crate::push::stream::StreamBody;
 use crate::push::subscribe;
 
@@ -140,22 +138,10 @@ impl Front {
             };
             let keep_alive = lean.keep_alive;
             let reply = Box::pin(self.lean_reply(&lean, &stream)).await;
-            let finished = match reply {
-                None => return,
-                Some(Reply::Done(response)) => {
-                    write_response(&mut stream, response, keep_alive).await
-                }
-                Some(Reply::Whole { head, extra, body }) => {
-                    let headers = head.headers.iter().chain(&extra);
-                    let headers = headers.map(|(name, value)| (name.as_str(), value.as_str()));
-                    write_whole(&mut stream, head.status, headers, &body, keep_alive).await
-                }
-                Some(Reply::Stream {
-                    status,
-                    headers,
-                    body,
-                }) => write_stream(&mut stream, status, &headers, body, keep_alive).await,
+            let Some(reply) = reply else {
+                return;
             };
+            let finished = write_reply(&mut stream, reply, keep_alive).await;
             if finished.is_err() || !keep_alive || *shutdown.borrow() {
                 let _ = stream.shutdown().await;
                 return;
@@ -281,7 +267,7 @@ impl Front {
             Err(refusal) => {
                 // An unread body would be taken for the next request.
                 let keep = keep_alive && body.len() as u64 == length;
-                return write_response(stream, *refusal, keep).await.is_ok() && keep;
+                return write_reply(stream, *refusal, keep).await.is_ok() && keep;
             }
         };
         // Accepted: no longer than the largest message.
@@ -293,8 +279,8 @@ impl Front {
             Ok(Ok(())) => {}
             Ok(Err(_)) | Err(_) => return false,
         }
-        let response = subscribe::publish_accepted(&self.app, &accepted, body);
-        write_response(stream, response, keep_alive).await.is_ok() && keep_alive
+        let reply = subscribe::publish_accepted(&self.app, &accepted, body);
+        write_reply(stream, reply, keep_alive).await.is_ok() && keep_alive
     }
 
     /// The edge's answer to a subscription, with CORS as on the hyper path.
@@ -304,7 +290,7 @@ impl Front {
         let cors = if request.headers.iter().any(|(name, _)| name == "origin") {
             match routes::cors_headers(&self.app, request) {
                 Ok(headers) => headers,
-                Err(refusal) => return Some(Reply::Done(*refusal)),
+                Err(refusal) => return Some(*refusal),
             }
         } else {
             Vec::new()
@@ -542,22 +528,19 @@ fn date() -> [u8; 29] {
     })
 }
 
-/// Write a hyper response whose body is in memory (a refusal, an error).
-async fn write_response(
-    stream: &mut TcpStream,
-    response: Response<ReplyBody>,
-    keep_alive: bool,
-) -> io::Result<()> {
-    let (parts, body) = response.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map_or_else(|_| Bytes::new(), |all| all.to_bytes());
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-    write_whole(stream, parts.status.as_u16(), headers, &body, keep_alive).await
+/// Write `reply`: a whole one with its `Content-Length`, a stream as chunks
+/// until it ends or the client leaves.
+async fn write_reply(stream: &mut TcpStream, reply: Reply, keep_alive: bool) -> io::Result<()> {
+    match reply {
+        Reply::Whole { head, extra, body } => {
+            let headers = head.headers.iter().chain(&extra);
+            let headers = headers.map(|(name, value)| (name.as_str(), value.as_str()));
+            write_whole(stream, head.status, headers, &body, keep_alive).await
+        }
+        Reply::Stream { head, body } => {
+            write_stream(stream, head.status, &head.headers, body, keep_alive).await
+        }
+    }
 }
 
 /// A response head with a `Date`, and `Connection: close` unless the

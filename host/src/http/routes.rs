@@ -21,8 +21,7 @@ use hyper::{Method, Response, StatusCode};
 use crate::edge::Request;
 use crate::push::App;
 use crate::push::reply::{
-    ReplyBody, add_headers, edge_failed, edge_request, full, json, refused, text, too_large,
-    with_head,
+    Reply, ReplyBody, edge_failed, edge_request, header, json, refused, text, too_large,
 };
 use crate::push::subscribe::{accept_publish, publish_accepted, subscribe};
 
@@ -32,27 +31,24 @@ pub(crate) async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Resp
     let cross_origin =
         req.headers().contains_key(hyper::header::ORIGIN) || req.method() == Method::OPTIONS;
     if !cross_origin {
-        return route(app, req).await;
+        return route(app, req).await.into_response();
     }
     let cors = match cors_headers(&app, &edge_request(&req)) {
         Ok(headers) => headers,
-        Err(refusal) => return *refusal,
+        Err(refusal) => return refusal.into_response(),
     };
-    let mut response = if req.method() == Method::OPTIONS {
-        with_head(204, &[], full(Bytes::new()))
+    let mut reply = if req.method() == Method::OPTIONS {
+        Reply::whole(204, Vec::new(), Bytes::new())
     } else {
         route(app, req).await
     };
-    add_headers(&mut response, &cors);
-    response
+    reply.add_headers(&cors);
+    reply.into_response()
 }
 
 /// The edge's CORS headers for a request that carries an `Origin`, or its
 /// refusal as the reply.
-pub(crate) fn cors_headers(
-    app: &App,
-    req: &Request,
-) -> Result<Vec<(String, String)>, Box<Response<ReplyBody>>> {
+pub(crate) fn cors_headers(app: &App, req: &Request) -> Result<Vec<(String, String)>, Box<Reply>> {
     match app.edge().cors(req) {
         Ok(Ok(headers)) => Ok(headers),
         Ok(Err(refusal)) => Err(Box::new(refused(&refusal))),
@@ -111,7 +107,7 @@ impl<'a> Route<'a> {
     }
 }
 
-async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Reply {
     let path = req.uri().path().to_owned();
     match Route::of(&path) {
         Route::Health if req.method() == Method::GET || req.method() == Method::HEAD => {
@@ -122,19 +118,16 @@ async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBo
             let body = app
                 .metrics
                 .render(app.hub.subscriber_count(), app.edge().stats());
-            with_head(
+            Reply::whole(
                 200,
-                &[
-                    (
-                        "content-type".to_owned(),
-                        "text/plain; version=0.0.4; charset=utf-8".to_owned(),
-                    ),
-                    ("cache-control".to_owned(), "no-store".to_owned()),
+                vec![
+                    header("content-type", "text/plain; version=0.0.4; charset=utf-8"),
+                    header("cache-control", "no-store"),
                 ],
-                full(body),
+                body,
             )
         }
-        Route::Subscribe => subscribe(app, &edge_request(&req)).await.into_response(),
+        Route::Subscribe => subscribe(app, &edge_request(&req)).await,
         Route::Snapshot => crate::webcam::snapshot(&app, &req),
         Route::Publish { channel } if req.method() == Method::GET => channel_info(&app, channel),
         Route::Publish { .. } => publish(&app, req).await,
@@ -151,7 +144,7 @@ async fn route(app: Arc<App>, req: hyper::Request<Incoming>) -> Response<ReplyBo
     }
 }
 
-async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody> {
+async fn publish(app: &App, req: hyper::Request<Incoming>) -> Reply {
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
@@ -176,7 +169,7 @@ async fn publish(app: &App, req: hyper::Request<Incoming>) -> Response<ReplyBody
     publish_accepted(app, &accepted, data.to_vec())
 }
 
-fn channel_info(app: &App, channel: &str) -> Response<ReplyBody> {
+fn channel_info(app: &App, channel: &str) -> Reply {
     let Some(info) = app.hub.channel_info(channel) else {
         return text(
             StatusCode::NOT_FOUND,

@@ -30,8 +30,9 @@ use pushwire_core::hub::{
 };
 use pushwire_core::sse;
 
-use crate::edge::{Edge, EdgeError, Message, Refusal, ResponseHead, Subscription, Transport};
+use crate::edge::{Edge, EdgeError, Message, Refusal, Subscription, Transport};
 use crate::push::hub::SharedHub;
+use crate::push::reply::Head;
 
 /// The streaming transports, and SSE without its `id:` line: what a message
 /// is framed for at publish. A slot's [`SubscriberTag`] is its index + 1 (0 is
@@ -129,7 +130,7 @@ pub type Routed = Arc<Result<Route, Refusal>>;
 pub struct Route {
     /// The subscription.
     pub sub: Subscription,
-    reply_head: OnceLock<Arc<ResponseHead>>,
+    reply_head: OnceLock<Arc<Head>>,
 }
 
 impl Route {
@@ -151,7 +152,7 @@ pub struct Framer {
     edge: Arc<Edge>,
     heartbeats: HashMap<Transport, Bytes>,
     ends: HashMap<Transport, Bytes>,
-    heads: Mutex<HashMap<Subscription, Arc<ResponseHead>>>,
+    heads: Mutex<HashMap<Subscription, Arc<Head>>>,
 }
 
 impl Framer {
@@ -311,7 +312,7 @@ impl Framer {
     ///
     /// # Errors
     /// The edge module failed.
-    pub fn reply_head(&self, route: &Route) -> Result<Arc<ResponseHead>, EdgeError> {
+    pub fn reply_head(&self, route: &Route) -> Result<Arc<Head>, EdgeError> {
         if let Some(head) = route.reply_head.get() {
             return Ok(Arc::clone(head));
         }
@@ -324,7 +325,7 @@ impl Framer {
         let head = match kept {
             Some(head) => head,
             None => {
-                let head = Arc::new(self.edge.open(&sub)?);
+                let head = Arc::new(Head::from(self.edge.open(&sub)?));
                 let mut heads = lock();
                 if heads.len() >= MAX_HEADS {
                     heads.clear();

@@ -13,7 +13,6 @@ use alloc::sync::Arc;
 use core::sync::atomic::AtomicUsize;
 use core::time::Duration;
 
-use hyper::Response;
 use pushwire_core::hub::{HubError, Published};
 
 use crate::edge::Edge;
@@ -28,7 +27,7 @@ pub mod subscribe;
 use framing::Framer;
 use hub::SharedHub;
 use metrics::Metrics;
-use reply::{ReplyBody, busy};
+use reply::{Reply, busy};
 use stream::ConnectionSlot;
 
 /// The server's own limits and timings (the edge module has its own policy).
@@ -131,7 +130,7 @@ impl App {
     }
 
     /// The 503 for a request that found no connection slot.
-    pub(crate) fn no_slot(&self) -> Response<ReplyBody> {
+    pub(crate) fn no_slot(&self) -> Reply {
         busy(&format!(
             "The server has its maximum of {} open connections (streams, held polls, uploads); try again shortly.",
             self.config.max_connections

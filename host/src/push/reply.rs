@@ -51,157 +51,163 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |since| since.as_secs())
 }
 
-/// What a subscription answered: a whole reply (a refusal, a long-poll or
-/// poll reply), or a stream to write for as long as it lasts.
-pub(crate) enum Reply {
+/// A reply's status and headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl From<ResponseHead> for Head {
+    fn from(head: ResponseHead) -> Self {
+        Self {
+            status: head.status,
+            headers: head.headers,
+        }
+    }
+}
+
+/// What a request is answered with: a whole reply (a refusal, a page, a
+/// long-poll or poll reply), or a stream to write for as long as it lasts.
+/// The HTTP/1.1 loop writes it on the socket as it is; hyper's routes turn
+/// it into a response ([`Reply::into_response`]).
+pub enum Reply {
     /// A whole response.
-    Done(Response<ReplyBody>),
-    /// A long-poll or poll reply: the edge's (shared) head, more headers
-    /// (CORS), and the framed body.
     Whole {
-        /// The edge's head for the subscription.
-        head: Arc<ResponseHead>,
-        /// Headers added here.
+        /// Its status and headers (shared by every poll one publish answered).
+        head: Arc<Head>,
+        /// Headers added to this one (CORS).
         extra: Vec<(String, String)>,
-        /// The framed reply.
+        /// The body.
         body: Bytes,
     },
     /// A streaming subscription: its head, and the body that reads the hub.
     Stream {
-        /// The edge's status.
-        status: u16,
-        /// The edge's headers (plus CORS ones).
-        headers: Vec<(String, String)>,
+        /// The edge's status and headers (plus CORS ones).
+        head: Head,
         /// The hub reader.
         body: StreamBody,
     },
 }
 
 impl Reply {
-    /// Add `headers` (CORS) to the reply.
-    pub(crate) fn add_headers(&mut self, extra: &[(String, String)]) {
-        match self {
-            Self::Done(response) => add_headers(response, extra),
-            Self::Whole { extra: mine, .. } => mine.extend_from_slice(extra),
-            Self::Stream { headers, .. } => headers.extend_from_slice(extra),
+    /// A whole reply.
+    pub fn whole(status: u16, headers: Vec<(String, String)>, body: impl Into<Bytes>) -> Self {
+        Self::Whole {
+            head: Arc::new(Head { status, headers }),
+            extra: Vec::new(),
+            body: body.into(),
         }
     }
 
-    /// The reply as a hyper response.
+    /// The reply's status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Whole { head, .. } => head.status,
+            Self::Stream { head, .. } => head.status,
+        }
+    }
+
+    /// Add `headers` (CORS, `Retry-After`) to the reply.
+    pub(crate) fn add_headers(&mut self, headers: &[(String, String)]) {
+        match self {
+            Self::Whole { extra, .. } => extra.extend_from_slice(headers),
+            Self::Stream { head, .. } => head.headers.extend_from_slice(headers),
+        }
+    }
+
+    /// The reply as a hyper response (HTTP/2, and the requests the
+    /// HTTP/1.1 loop leaves to hyper).
     pub(crate) fn into_response(self) -> Response<ReplyBody> {
-        match self {
-            Self::Done(response) => response,
+        let (status, headers, body) = match self {
             Self::Whole { head, extra, body } => {
-                let mut response = with_head(head.status, &head.headers, full(body));
-                add_headers(&mut response, &extra);
-                response
+                let mut headers = head.headers.clone();
+                headers.extend(extra);
+                (head.status, headers, UnsyncBoxBody::new(Full::new(body)))
             }
-            Self::Stream {
-                status,
-                headers,
-                body,
-            } => with_head(status, &headers, UnsyncBoxBody::new(body)),
+            Self::Stream { head, body } => (head.status, head.headers, UnsyncBoxBody::new(body)),
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        for (name, value) in &headers {
+            if let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                hyper::header::HeaderValue::from_str(value),
+            ) {
+                response.headers_mut().append(name, value);
+            } else {
+                tracing::warn!(header = %name, "the edge module sent a header that is not valid HTTP; dropped");
+            }
         }
+        response
     }
 }
 
-impl From<Response<ReplyBody>> for Reply {
-    fn from(response: Response<ReplyBody>) -> Self {
-        Self::Done(response)
-    }
+/// A `(name, value)` header pair.
+pub(crate) fn header(name: &str, value: &str) -> (String, String) {
+    (name.to_owned(), value.to_owned())
 }
 
-pub(crate) fn with_head(
-    status: u16,
-    headers: &[(String, String)],
-    body: ReplyBody,
-) -> Response<ReplyBody> {
-    let mut response = Response::new(body);
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    add_headers(&mut response, headers);
-    response
-}
-
-/// Append the edge's `headers` to `response` (an invalid one is dropped and logged).
-pub(crate) fn add_headers(response: &mut Response<ReplyBody>, headers: &[(String, String)]) {
-    for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (
-            hyper::header::HeaderName::from_bytes(name.as_bytes()),
-            hyper::header::HeaderValue::from_str(value),
-        ) {
-            response.headers_mut().append(name, value);
-        } else {
-            tracing::warn!(header = %name, "the edge module sent a header that is not valid HTTP; dropped");
-        }
-    }
-}
-
-pub(crate) fn full(body: impl Into<Bytes>) -> ReplyBody {
-    UnsyncBoxBody::new(Full::new(body.into()))
-}
-
-pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<ReplyBody> {
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Reply {
     let mut body = serde_json::to_vec(value).unwrap_or_default();
     body.push(b'\n');
-    with_head(
+    Reply::whole(
         status.as_u16(),
-        &[
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("cache-control".to_owned(), "no-store".to_owned()),
+        vec![
+            header("content-type", "application/json"),
+            header("cache-control", "no-store"),
         ],
-        full(body),
+        body,
     )
 }
 
 /// A plain-text reply: one sentence that says what happened.
-pub fn text(status: StatusCode, message: &str) -> Response<ReplyBody> {
-    with_head(
+pub fn text(status: StatusCode, message: &str) -> Reply {
+    Reply::whole(
         status.as_u16(),
-        &[
-            (
-                "content-type".to_owned(),
-                "text/plain; charset=utf-8".to_owned(),
-            ),
-            ("cache-control".to_owned(), "no-store".to_owned()),
+        vec![
+            header("content-type", "text/plain; charset=utf-8"),
+            header("cache-control", "no-store"),
         ],
-        full(format!("{message}\n")),
+        format!("{message}\n"),
     )
 }
 
-pub(crate) fn refused(refusal: &Refusal) -> Response<ReplyBody> {
-    let mut response = text(
+pub(crate) fn refused(refusal: &Refusal) -> Reply {
+    let mut reply = text(
         StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST),
         &refusal.message,
     );
-    add_headers(&mut response, &refusal.headers);
-    response
+    reply.add_headers(&refusal.headers);
+    reply
 }
 
-pub(crate) fn edge_failed(err: &EdgeError) -> Response<ReplyBody> {
+/// A 500 for a failed edge call: the cause goes to the log, not to the
+/// client (a trap's message can carry the guest's backtrace).
+pub(crate) fn edge_failed(err: &EdgeError) -> Reply {
     tracing::error!("edge module call failed: {err}");
     text(
         StatusCode::INTERNAL_SERVER_ERROR,
-        &format!("The edge module failed on this request: {err}."),
+        "The edge module failed on this request; the server's log says why. Try again shortly.",
     )
 }
 
-pub(crate) fn busy(message: &str) -> Response<ReplyBody> {
-    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, message);
-    response.headers_mut().insert(
-        hyper::header::RETRY_AFTER,
-        hyper::header::HeaderValue::from_static("5"),
-    );
-    response
+pub(crate) fn busy(message: &str) -> Reply {
+    let mut reply = text(StatusCode::SERVICE_UNAVAILABLE, message);
+    reply.add_headers(&[header("retry-after", "5")]);
+    reply
 }
 
-pub(crate) fn too_large(max: usize) -> Response<ReplyBody> {
+pub(crate) fn too_large(max: usize) -> Reply {
     text(
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("The message is larger than the server's limit of {max} bytes."),
     )
 }
 
-pub(crate) fn hub_refused(err: &HubError) -> Response<ReplyBody> {
+pub(crate) fn hub_refused(err: &HubError) -> Reply {
     match err {
         HubError::TooManySubscribers { .. } | HubError::TooManyChannels { .. } => {
             busy(&format!("{err}; try again shortly."))

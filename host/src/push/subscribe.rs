@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use core::time::Duration;
 
 use bytes::Bytes;
-use hyper::{Response, StatusCode};
+use hyper::StatusCode;
 use pushwire_core::cursor::Cursor;
 use pushwire_core::hub::{Delivery, StartFrom};
 use pushwire_core::longpoll::LongPollError;
@@ -14,7 +14,7 @@ use crate::edge::{EdgeError, Publish, Request, ResponseHead, Subscription, Trans
 use crate::push::App;
 use crate::push::framing::Routed;
 use crate::push::reply::{
-    Reply, ReplyBody, busy, edge_failed, hub_refused, json, refused, text, too_large,
+    Head, Reply, busy, edge_failed, hub_refused, json, refused, text, too_large,
 };
 use crate::push::stream::{Shape, StreamBody};
 
@@ -28,11 +28,11 @@ pub(crate) async fn subscribe(app: Arc<App>, req: &Request) -> Reply {
 pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeError>) -> Reply {
     let routed = match routed {
         Ok(routed) => routed,
-        Err(err) => return edge_failed(&err).into(),
+        Err(err) => return edge_failed(&err),
     };
     let (route, sub) = match &*routed {
         Ok(route) => (route, &route.sub),
-        Err(refusal) => return refused(refusal).into(),
+        Err(refusal) => return refused(refusal),
     };
     let from = match &sub.cursor {
         Some(given) => match Cursor::parse(given) {
@@ -41,8 +41,7 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
                 return text(
                     StatusCode::BAD_REQUEST,
                     &format!("The resume cursor {given:?} is not valid: {err}."),
-                )
-                .into();
+                );
             }
         },
         // A picture shows its current frame at once, however long ago it came.
@@ -50,12 +49,12 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         None => StartFrom::Newest,
     };
     let Some(slot) = app.connection_slot() else {
-        return app.no_slot().into();
+        return app.no_slot();
     };
     if matches!(sub.transport, Transport::Longpoll | Transport::Poll) {
         let head = match app.framer.reply_head(route) {
             Ok(head) => head,
-            Err(err) => return edge_failed(&err).into(),
+            Err(err) => return edge_failed(&err),
         };
         app.metrics.connection_opened(sub.transport);
         let reply = match sub.transport {
@@ -70,7 +69,7 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         .subscribe(&app.hub, &sub.channels, from, sub.transport)
     {
         Ok(id) => id,
-        Err(err) => return hub_refused(&err).into(),
+        Err(err) => return hub_refused(&err),
     };
     // The stream opens at the subscriber's actual position, so the edge can
     // announce it (an SSE `id:`): a client that reconnects before its first
@@ -81,7 +80,7 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         Ok(head) => head,
         Err(err) => {
             app.hub.unsubscribe(id);
-            return edge_failed(&err).into();
+            return edge_failed(&err);
         }
     };
     tracing::debug!(transport = sub.transport.as_str(), channels = ?sub.channels, "stream opened");
@@ -107,34 +106,28 @@ pub(crate) async fn subscribe_routed(app: Arc<App>, routed: Result<Routed, EdgeE
         slot,
     );
     Reply::Stream {
-        status,
-        headers,
+        head: Head { status, headers },
         body,
     }
 }
 
-async fn long_poll(
-    app: &App,
-    sub: &Subscription,
-    from: StartFrom,
-    head: Arc<ResponseHead>,
-) -> Reply {
+async fn long_poll(app: &App, sub: &Subscription, from: StartFrom, head: Arc<Head>) -> Reply {
     let held = match app.hub.long_poll(&sub.channels, from) {
         Ok(held) => held,
-        Err(LongPollError::Hub(err)) => return hub_refused(&err).into(),
-        Err(err) => return busy(&format!("{err}.")).into(),
+        Err(LongPollError::Hub(err)) => return hub_refused(&err),
+        Err(err) => return busy(&format!("{err}.")),
     };
     let Some(answered) = held.reply().await else {
-        return busy("The server is shutting down; poll again shortly.").into();
+        return busy("The server is shutting down; poll again shortly.");
     };
     let body = answered.framed(|reply| frame(app, sub, &reply.cursor.to_string(), &reply.items));
     whole(app, &answered.reply.items, body, head)
 }
 
-fn poll(app: &App, sub: &Subscription, from: StartFrom, head: Arc<ResponseHead>) -> Reply {
+fn poll(app: &App, sub: &Subscription, from: StartFrom, head: Arc<Head>) -> Reply {
     let (batch, cursor) = match app.hub.poll_once(&sub.channels, from, 256) {
         Ok(read) => read,
-        Err(err) => return hub_refused(&err).into(),
+        Err(err) => return hub_refused(&err),
     };
     let body = frame(app, sub, &cursor, &batch.items);
     whole(app, &batch.items, body, head)
@@ -150,24 +143,16 @@ fn frame(
 ) -> Result<Bytes, Box<Reply>> {
     match app.framer.frame_reply(sub.transport, cursor, items) {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err(reason)) => Err(Box::new(
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("The reply cannot be framed: {reason}."),
-            )
-            .into(),
-        )),
-        Err(err) => Err(Box::new(edge_failed(&err).into())),
+        Ok(Err(reason)) => Err(Box::new(text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("The reply cannot be framed: {reason}."),
+        ))),
+        Err(err) => Err(Box::new(edge_failed(&err))),
     }
 }
 
 /// A poll's whole reply: `head` and the framed `body` of `items`.
-fn whole(
-    app: &App,
-    items: &[Delivery],
-    body: Result<Bytes, Box<Reply>>,
-    head: Arc<ResponseHead>,
-) -> Reply {
+fn whole(app: &App, items: &[Delivery], body: Result<Bytes, Box<Reply>>, head: Arc<Head>) -> Reply {
     let body = match body {
         Ok(body) => body,
         Err(reply) => return *reply,
@@ -191,7 +176,7 @@ pub(crate) fn accept_publish(
     app: &App,
     req: &Request,
     declared: u64,
-) -> Result<Publish, Box<Response<ReplyBody>>> {
+) -> Result<Publish, Box<Reply>> {
     let max = app.config.max_message_bytes;
     if declared > max as u64 {
         return Err(Box::new(too_large(max)));
@@ -204,11 +189,7 @@ pub(crate) fn accept_publish(
 }
 
 /// Publish `data` where the edge said (`accepted`): the reply.
-pub(crate) fn publish_accepted(
-    app: &App,
-    accepted: &Publish,
-    data: Vec<u8>,
-) -> Response<ReplyBody> {
+pub(crate) fn publish_accepted(app: &App, accepted: &Publish, data: Vec<u8>) -> Reply {
     match app.publish(&accepted.channel, &accepted.event, data) {
         Ok(published) => {
             let reply = serde_json::json!({
