@@ -28,7 +28,7 @@ use core::str::FromStr;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use wasmtime::component::{Component, Linker};
@@ -147,7 +147,7 @@ pub enum EdgeError {
 /// Counters since the edge was loaded, for metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EdgeStats {
-    /// Calls made (each export call counts once; cached heartbeats and ends do not).
+    /// Calls made (each export call counts once).
     pub calls: u64,
     /// Calls that trapped (including running out of memory).
     pub traps: u64,
@@ -157,7 +157,7 @@ pub struct EdgeStats {
     pub busy: u64,
     /// Nanoseconds spent inside guest calls (wasm only): what the edge costs.
     /// Guests are bounded by epoch deadlines rather than fuel (cheaper, see
-    /// TOOLCHAIN.md), so time is the measure of their work.
+    /// docs/toolchain.md, "wasmtime"), so time is the measure of their work.
     pub call_nanos: u64,
 }
 
@@ -178,10 +178,6 @@ impl Transport {
     /// The transport's name as used in `?transport=` (`sse`, `stream`, …).
     pub fn as_str(self) -> &'static str {
         pushwire_core::transport::Transport::from(self).as_str()
-    }
-
-    fn index(self) -> usize {
-        self as usize
     }
 
     /// The WIT enum's value for a transport of core's list, which has the
@@ -237,8 +233,6 @@ impl fmt::Display for Transport {
 pub struct Edge {
     wasm: Wasm,
     stats: Counters,
-    heartbeats: [OnceLock<Vec<u8>>; 6],
-    ends: [OnceLock<Vec<u8>>; 6],
 }
 
 #[derive(Default)]
@@ -276,8 +270,6 @@ impl Edge {
         Ok(Self {
             wasm: Wasm::load(wasm, config)?,
             stats: Counters::default(),
-            heartbeats: Default::default(),
-            ends: Default::default(),
         })
     }
 
@@ -356,25 +348,22 @@ impl Edge {
     }
 
     /// The bytes that keep an idle `transport` connection alive (may be
-    /// empty). Asked once per transport, then cached.
+    /// empty): a constant, which the framer asks for once.
     ///
     /// # Errors
     /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
     pub fn heartbeat(&self, transport: Transport) -> Result<Vec<u8>, EdgeError> {
-        self.cached(&self.heartbeats, transport, |edge, store| {
-            edge.call_heartbeat(store, transport)
-        })
+        self.call(|edge, store| edge.call_heartbeat(store, transport))
     }
 
     /// The bytes that end a `transport` stream in order (may be empty),
-    /// written before the host closes it. Asked once per transport, then cached.
+    /// written before the host closes it: a constant, which the framer asks
+    /// for once.
     ///
     /// # Errors
     /// [`EdgeError`] if the guest trapped, ran out of time or was busy.
     pub fn end(&self, transport: Transport) -> Result<Vec<u8>, EdgeError> {
-        self.cached(&self.ends, transport, |edge, store| {
-            edge.call_end(store, transport)
-        })
+        self.call(|edge, store| edge.call_end(store, transport))
     }
 
     /// Ask the edge whether a publish request may go ahead; `body_len` is
@@ -411,24 +400,6 @@ impl Edge {
             .imports(&self.wasm.engine)
             .map(|(name, _)| name.to_owned())
             .collect()
-    }
-
-    /// The answer cached in `cache` for `transport`, or `ask`'s, kept there.
-    fn cached(
-        &self,
-        cache: &[OnceLock<Vec<u8>>; 6],
-        transport: Transport,
-        ask: impl FnOnce(&bindings::Edge, &mut Store<HostState>) -> wasmtime::Result<Vec<u8>>,
-    ) -> Result<Vec<u8>, EdgeError> {
-        let slot = cache
-            .get(transport.index())
-            .ok_or_else(|| EdgeError::Trap(format!("no cache slot for {transport}")))?;
-        if let Some(bytes) = slot.get() {
-            return Ok(bytes.clone());
-        }
-        let bytes = self.call(ask)?;
-        // Another thread may have won the race; the bytes are the same.
-        Ok(slot.get_or_init(|| bytes).clone())
     }
 
     /// Run `f` on an instance under the deadline; count and classify failures.
@@ -660,7 +631,7 @@ mod tests {
         for transport in Transport::ALL {
             assert_eq!(transport.as_str().parse(), Ok(transport));
             assert_eq!(transport.to_string(), transport.as_str());
-            assert_eq!(Transport::ALL.get(transport.index()), Some(&transport));
+            assert_eq!(Transport::ALL.get(transport as usize), Some(&transport));
         }
         assert_eq!("SSE".parse::<Transport>().unwrap_err().name(), "SSE");
     }
