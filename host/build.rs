@@ -82,7 +82,7 @@ fn build_sdk(workspace: &Path, out_dir: &Path) {
 }
 
 /// Remove the `/** … */` blocks wasm-bindgen copies from the Rust docs into
-/// the JS glue: the served SDK is measured by size (0.7 KiB gzipped), and
+/// the JS glue: the served SDK is measured by size (BENCHMARKS.md), and
 /// the same docs reach editors through the `.d.ts` (the TypeScript section
 /// in `wasm-client/src/lib.rs`). Only whole-line blocks are removed.
 fn strip_doc_comments(js: &Path) {

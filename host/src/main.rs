@@ -3,8 +3,8 @@
 extern crate alloc;
 
 /// mimalloc instead of the C library's allocator: a long poll makes and
-/// drops a few dozen small objects, and glibc's `malloc`/`free` were 8 % of
-/// the server's CPU on `pushwire-bench`'s long-poll scenario.
+/// drops a few dozen small objects, and glibc's `malloc`/`free` were a
+/// visible share of the server's CPU in the long-poll benchmark.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

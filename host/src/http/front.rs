@@ -14,7 +14,7 @@
 //! A same-origin `POST /pub/…` whose body has a `Content-Length` is
 //! published here too ([`subscribe::accept_publish`], then the body, read
 //! within the head deadline, then [`subscribe::publish_accepted`]): a publish
-//! through hyper cost about 55 µs more of the server's CPU.
+//! through hyper costs the server noticeably more CPU (BENCHMARKS.md).
 //!
 //! Everything else (HTTP/2, HTTP/1.0, other routes, other request bodies,
 //! upgrades, a pipelined request, a head `http1` does not accept) goes to
