@@ -17,7 +17,7 @@ set -f # URLs hold ? and {}: no globbing
 root=$(cd "$(dirname "$0")/.." && pwd)
 REPS=${REPS:-3}
 QUICK=${QUICK:-0}
-SCENARIOS=${SCENARIOS:-"fanout paced idle longpoll multipart multipart-slow"}
+SCENARIOS=${SCENARIOS:-"fanout paced idle longpoll longpoll-plain multipart multipart-slow"}
 TARGETS=${TARGETS:-"pushwire nchan pushpin"} # a subset, while working on one
 PW_PORT=28080
 NCHAN_PORT=28081
@@ -217,8 +217,8 @@ fi
 pushpin_body='{"items":[{"channel":"{channel}","formats":{"http-stream":{"content":"data: {payload}\n\n"},"http-response":{"body":"{payload}"}}}]}'
 
 # Per target: the transport's URL and how to publish.
-target_args() { # target transport
-    local t=$1 transport=$2
+target_args() { # target transport scenario
+    local t=$1 transport=$2 scenario=$3
     case $t in
     pushwire)
         local q=""
@@ -231,12 +231,14 @@ target_args() { # target transport
         ;;
     nchan)
         # nchan picks the subscriber type by Accept.
-        local loc=sse accept=accept:text/event-stream
+        local loc=sse accept=(--sub-header accept:text/event-stream)
         case $transport in
-        longpoll) loc=lp accept=accept:text/plain ;;
-        multipart) loc=mp accept=accept:multipart/mixed ;;
+        longpoll) loc=lp accept=(--sub-header accept:text/plain) ;;
+        multipart) loc=mp accept=(--sub-header accept:multipart/mixed) ;;
         esac
-        echo --sub-url "http://127.0.0.1:$NCHAN_PORT/$loc/{channel}" --sub-header "$accept" \
+        # The plain client sends Host and User-Agent only (/lp/ is long-poll whatever the Accept).
+        [ "$scenario" = longpoll-plain ] && accept=()
+        echo --sub-url "http://127.0.0.1:$NCHAN_PORT/$loc/{channel}" "${accept[@]}" \
             --pub-url "http://127.0.0.1:$NCHAN_PORT/pub/{channel}" --longpoll nchan
         ;;
     pushpin)
@@ -254,6 +256,9 @@ scenario_args() { # scenario -> transport + load options
     paced) echo "sse --subscribers $PACED_N --messages $PACED_M --size 100 --rate 20 --in-flight 4" ;;
     idle) echo "sse --subscribers $IDLE_N --messages 0 --settle-ms 3000 --source-addrs 8" ;;
     longpoll) echo "longpoll --subscribers $LP_N --messages $LP_M --size 100 --rate 10 --in-flight 2" ;;
+    # The same, from a plain keep-alive client on a bare socket (no hyper):
+    # only Host and User-Agent (and nchan's If-Modified-Since / If-None-Match).
+    longpoll-plain) echo "longpoll --subscribers $LP_N --messages $LP_M --size 100 --rate 10 --in-flight 2 --longpoll-client plain" ;;
     multipart) echo "multipart --subscribers $MP_N --messages $MP_M --size 51200 --rate 30 --in-flight 4 --quiet-ms 1500" ;;
     multipart-slow) echo "multipart --subscribers $MP_N --messages $MP_M --size 51200 --rate 30 --in-flight 4 --quiet-ms 1500 --slow 10 --slow-delay-ms 1000" ;;
     esac
@@ -296,7 +301,7 @@ for scenario in $SCENARIOS; do
             say "$scenario rep $rep: $target (pids $server_pid)"
             # shellcheck disable=SC2046,SC2086
             if line=$(taskset -c 1 "$bin/pushwire-bench" run --target "$target" --transport $transport \
-                $options $(target_args "$target" "$transport") "${extra[@]}" \
+                $options $(target_args "$target" "$transport" "$scenario") "${extra[@]}" \
                 --channel "$channel" --server-pid "$server_pid" --timeout-secs 120 2>>"$work/bench.log"); then
                 jq -c --arg s "$scenario" --arg r "$rep" --arg load "$(cut -d, -f3- <<<"$(uptime)")" \
                     '. + {scenario: $s, rep: ($r | tonumber), load: $load}' <<<"$line" >>"$results"

@@ -52,6 +52,20 @@ pub(crate) enum LongPollStyle {
     Raw,
 }
 
+/// Which client sends the long polls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LongPollClient {
+    /// hyper's HTTP/1.1 client (`host` and the `--sub-header`s, lower case).
+    Hyper,
+    /// A plain keep-alive client on a bare socket, written apart from hyper:
+    /// `GET <path> HTTP/1.1`, `Host`, `User-Agent` (and the `--sub-header`s),
+    /// in one write; the next poll as soon as the reply's body is read.
+    Plain,
+}
+
+/// The `User-Agent` the plain long-poll client sends.
+const PLAIN_USER_AGENT: &str = "pushwire-bench-plain/1";
+
 /// Options of `run`. URLs and the publish body are templates: `{channel}`
 /// is replaced by the channel, `{payload}` (body only) by the payload.
 #[derive(clap::Args, Debug)]
@@ -83,6 +97,13 @@ pub(crate) struct RunArgs {
     /// How long-poll replies are read.
     #[arg(long, value_enum, default_value = "pushwire")]
     longpoll: LongPollStyle,
+    /// Which client sends the long polls.
+    #[arg(long, value_enum, default_value = "hyper")]
+    longpoll_client: LongPollClient,
+    /// Print the first subscriber's first two requests' bytes to stderr
+    /// (long-poll only), to compare what the clients send.
+    #[arg(long)]
+    show_requests: bool,
     /// Channel name; default `bench-<pid>-<time>` (a fresh channel each run).
     #[arg(long)]
     channel: Option<String>,
@@ -505,6 +526,7 @@ async fn longpoll_subscriber(
     let mut cursor: Option<String> = None;
     let mut modified: Option<(String, String)> = None;
     let mut stop = ctx.stop.subscribe();
+    let mut shown = 0;
     while !tally.complete() && !*stop.borrow_and_update() {
         let mut path = base.clone();
         let mut extra = (*headers).clone();
@@ -523,6 +545,14 @@ async fn longpoll_subscriber(
         let Ok(req) = request("GET", &ctx.sub_uri, &path, &extra, Bytes::new()) else {
             break;
         };
+        if ctx.args.show_requests && index == 0 && shown < 2 {
+            shown += 1;
+            eprintln!(
+                "hyper request (before hyper writes it): {} {path} {:?}",
+                req.method(),
+                req.headers()
+            );
+        }
         let polled = async {
             if sender.ready().await.is_err() {
                 sender = connect(&ctx, ctx.server, index).await?;
@@ -565,6 +595,170 @@ async fn longpoll_subscriber(
             LongPollStyle::Nchan | LongPollStyle::Raw => {
                 if position.is_some() {
                     modified = position;
+                }
+                scan_markers(&body, |seq, sent| tally.record(&ctx, seq, sent));
+            }
+        }
+    }
+    tally
+}
+
+/// The next long poll's path and position headers, in the style of `--longpoll`.
+fn next_poll(
+    style: LongPollStyle,
+    base: &str,
+    cursor: Option<&str>,
+    modified: Option<&(String, String)>,
+) -> (String, Vec<(String, String)>) {
+    let mut path = base.to_owned();
+    let mut extra = Vec::new();
+    match (style, cursor, modified) {
+        (LongPollStyle::Pushwire, Some(cursor), _) => {
+            path.push(if path.contains('?') { '&' } else { '?' });
+            path.push_str("since=");
+            path.push_str(cursor);
+        }
+        (LongPollStyle::Nchan, _, Some((last_modified, etag))) => {
+            extra.push(("If-Modified-Since".to_owned(), last_modified.clone()));
+            extra.push(("If-None-Match".to_owned(), etag.clone()));
+        }
+        _ => {}
+    }
+    (path, extra)
+}
+
+/// One long poll on a kept connection: the request, in one write, then the
+/// reply's head and whole body. `stream` becomes `None` when the server
+/// closes after the reply (or the exchange failed).
+async fn plain_poll(
+    stream: &mut Option<TcpStream>,
+    request: &[u8],
+    buffer: &mut Vec<u8>,
+) -> anyhow::Result<(wire::ResponseHead, Vec<u8>)> {
+    let socket = stream.as_mut().context("no connection")?;
+    socket.write_all(request).await?;
+    buffer.clear();
+    let (head, used) = loop {
+        if let Some(parsed) = wire::parse_response_head(buffer)? {
+            break parsed;
+        }
+        let mut chunk = [0u8; 4096];
+        let read = socket.read(&mut chunk).await?;
+        anyhow::ensure!(read > 0, "the server closed before a response head");
+        buffer.extend_from_slice(chunk.get(..read).unwrap_or_default());
+    };
+    let mut body = Vec::new();
+    let mut unframer = wire::Unframer::new(head.framing);
+    let mut fresh = buffer.get(used..).unwrap_or_default().to_vec();
+    loop {
+        unframer.push(&fresh, |data| body.extend_from_slice(data))?;
+        if unframer.done() {
+            break;
+        }
+        fresh.resize(4096, 0);
+        let read = socket.read(&mut fresh).await?;
+        if read == 0 {
+            // A body delimited by the close ends here; any other is cut short.
+            anyhow::ensure!(head.framing.is_none(), "the server closed mid-body");
+            *stream = None;
+            return Ok((head, body));
+        }
+        fresh.truncate(read);
+    }
+    if head.close || head.framing.is_none() {
+        *stream = None;
+    }
+    Ok((head, body))
+}
+
+/// A long-poll subscriber of the plain keep-alive shape: its own socket and
+/// its own small response reader (no hyper), exactly `Host` and `User-Agent`
+/// (plus any `--sub-header` and the position headers of `--longpoll nchan`),
+/// the next poll written as soon as the reply's body is read.
+async fn plain_longpoll_subscriber(
+    ctx: Arc<Ctx>,
+    index: usize,
+    headers: Arc<Vec<(String, String)>>,
+) -> Tally {
+    let mut tally = Tally::new(ctx.args.messages, index < ctx.args.slow);
+    let permit = ctx.connecting.acquire().await;
+    let mut stream = match open_socket(&ctx, ctx.server, index).await {
+        Ok(stream) => Some(stream),
+        Err(err) => {
+            if ctx.failed.fetch_add(1, Ordering::Relaxed) < 3 {
+                eprintln!("subscriber {index} failed to connect: {err:#}");
+            }
+            return tally;
+        }
+    };
+    drop(permit);
+    ctx.connected.fetch_add(1, Ordering::Relaxed);
+    let host = ctx
+        .sub_uri
+        .authority()
+        .map_or("localhost", |a| a.as_str())
+        .to_owned();
+    let base = path_and_query(&ctx.sub_uri);
+    let mut cursor: Option<String> = None;
+    let mut modified: Option<(String, String)> = None;
+    let mut buffer = Vec::with_capacity(4096);
+    let mut stop = ctx.stop.subscribe();
+    let mut shown = 0;
+    while !tally.complete() && !*stop.borrow_and_update() {
+        let (path, position) = next_poll(
+            ctx.args.longpoll,
+            &base,
+            cursor.as_deref(),
+            modified.as_ref(),
+        );
+        let mut request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {PLAIN_USER_AGENT}\r\n");
+        for (name, value) in headers.iter().chain(&position) {
+            request.push_str(name);
+            request.push_str(": ");
+            request.push_str(value);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        if ctx.args.show_requests && index == 0 && shown < 2 {
+            shown += 1;
+            eprintln!("plain request: {request:?}");
+        }
+        if stream.is_none() {
+            match open_socket(&ctx, ctx.server, index).await {
+                Ok(socket) => stream = Some(socket),
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        let polled = tokio::select! {
+            polled = plain_poll(&mut stream, request.as_bytes(), &mut buffer) => polled,
+            _ = stop.changed() => break,
+        };
+        let Ok((head, body)) = polled else {
+            stream = None;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        if !(200..300).contains(&head.status) {
+            continue;
+        }
+        match ctx.args.longpoll {
+            LongPollStyle::Pushwire => {
+                if let Ok(reply) = pushwire_core::wire::decode_longpoll_reply(&body) {
+                    for message in &reply.messages {
+                        if let Some((seq, sent)) = read_marker(message.data.as_bytes()) {
+                            tally.record(&ctx, seq, sent);
+                        }
+                    }
+                    cursor = Some(reply.cursor);
+                }
+            }
+            LongPollStyle::Nchan | LongPollStyle::Raw => {
+                if head.position.is_some() {
+                    modified = head.position;
                 }
                 scan_markers(&body, |seq, sent| tally.record(&ctx, seq, sent));
             }
@@ -727,7 +921,10 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<serde_json::Value> {
         let headers = Arc::clone(&sub_headers);
         subscribers.push(tokio::spawn(async move {
             if ctx.args.transport == TransportKind::Longpoll {
-                longpoll_subscriber(ctx, index, headers).await
+                match ctx.args.longpoll_client {
+                    LongPollClient::Hyper => longpoll_subscriber(ctx, index, headers).await,
+                    LongPollClient::Plain => plain_longpoll_subscriber(ctx, index, headers).await,
+                }
             } else {
                 stream_subscriber(ctx, index, headers).await
             }
@@ -786,7 +983,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<serde_json::Value> {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
-    let cpu = stats::cpu_seconds(&pids) - cpu_start;
+    let cpu_total = stats::cpu_seconds(&pids);
+    let cpu = cpu_total - cpu_start;
     let _ = ctx.stop.send(true);
     sampler.abort();
     progress.abort();
@@ -847,6 +1045,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<serde_json::Value> {
         },
         "server_cpu_s": cpu,
         "cpu_s_per_1000": if delivered > 0 { Some(cpu * 1000.0 / delivered as f64) } else { None },
+        // Everything the server used since it started (its start-up, the
+        // connects, the deliveries): what a client that reads the process's
+        // CPU once, at the end, divides by its deliveries.
+        "server_cpu_total_s": cpu_total,
+        "cpu_total_s_per_1000": if delivered > 0 { Some(cpu_total * 1000.0 / delivered as f64) } else { None },
         "rss_before_kib": rss_before,
         "rss_connected_kib": rss_connected,
         "rss_peak_kib": peak.load(Ordering::Relaxed),

@@ -42,6 +42,10 @@ pub(crate) struct ResponseHead {
     pub(crate) content_type: String,
     /// How the body's end is marked; `None`: by the close.
     pub(crate) framing: Option<BodyLength>,
+    /// `Last-Modified` and `Etag`, both present (nchan's position).
+    pub(crate) position: Option<(String, String)>,
+    /// `Connection: close`: the server closes after this response.
+    pub(crate) close: bool,
 }
 
 /// Parse a response head at the start of `bytes`: `Ok(None)` until it is
@@ -65,12 +69,22 @@ pub(crate) fn parse_response_head(bytes: &[u8]) -> anyhow::Result<Option<(Respon
     let status = response.code.context("response without a status")?;
     let mut content_type = String::new();
     let mut framing = None;
+    let (mut last_modified, mut etag) = (None, None);
+    let mut close = false;
     for header in response.headers.iter() {
         let value = core::str::from_utf8(header.value)
             .unwrap_or_default()
             .trim();
         if header.name.eq_ignore_ascii_case("content-type") {
             value.clone_into(&mut content_type);
+        } else if header.name.eq_ignore_ascii_case("last-modified") {
+            last_modified = Some(value.to_owned());
+        } else if header.name.eq_ignore_ascii_case("etag") {
+            etag = Some(value.to_owned());
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            close |= value
+                .split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("close"));
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
             if value
                 .rsplit(',')
@@ -93,6 +107,8 @@ pub(crate) fn parse_response_head(bytes: &[u8]) -> anyhow::Result<Option<(Respon
             status,
             content_type,
             framing,
+            position: last_modified.zip(etag),
+            close,
         },
         used,
     )))
@@ -311,8 +327,20 @@ mod tests {
                 status: 200,
                 content_type: "text/event-stream".to_owned(),
                 framing: Some(BodyLength::Chunked),
+                position: None,
+                close: false,
             }
         );
+        let (head, _) = parse_response_head(
+            b"HTTP/1.1 200 OK\r\nLast-Modified: Tue, 08 Dec 2026 02:00:00 GMT\r\nEtag: 3\r\nConnection: keep-alive, close\r\ncontent-length: 1\r\n\r\nx",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            head.position,
+            Some(("Tue, 08 Dec 2026 02:00:00 GMT".to_owned(), "3".to_owned()))
+        );
+        assert!(head.close);
         assert_eq!(wire.get(used..), Some(&b"rest"[..]));
         let (head, _) =
             parse_response_head(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
