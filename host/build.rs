@@ -2,8 +2,9 @@
 //! into `OUT_DIR`:
 //!
 //! - the edge module (`host/edge`) as a WebAssembly component
-//!   (`wasm32-wasip2`, profile `edge`); the guests only tests and benchmarks
-//!   load are built by `host/test-guests`, a dev-dependency;
+//!   (`wasm32-wasip2`, profile `edge`), and compiled ahead of time by
+//!   wasmtime for this machine (`edge.cwasm`); the guests only tests and
+//!   benchmarks load are built by `host/test-guests`, a dev-dependency;
 //! - the browser SDK (`wasm-client`) for `wasm32-unknown-unknown` (profile
 //!   `sdk`, without its default `std` feature), then run through
 //!   wasm-bindgen (the `wasm-bindgen-cli-support` library, pinned to the
@@ -16,6 +17,9 @@ use std::path::{Path, PathBuf};
 
 #[path = "nested_build.rs"]
 mod nested_build;
+
+#[path = "src/edge/compile.rs"]
+mod compile;
 
 use nested_build::{
     EDGE_TARGET, build_edge_guests, ensure_targets, nested_cargo, nested_target_dir, run,
@@ -37,6 +41,7 @@ fn main() {
             "host/edge/wit",
             "host/edge/Cargo.toml",
             "host/nested_build.rs",
+            "host/src/edge/compile.rs",
             "wasm-client/src",
             "wasm-client/Cargo.toml",
             "core/src",
@@ -48,7 +53,27 @@ fn main() {
 
     ensure_targets(&[EDGE_TARGET, SDK_TARGET]);
     build_edge_guests(&workspace, &out_dir, &GUESTS);
+    precompile_edge(&out_dir);
     build_sdk(&workspace, &out_dir);
+}
+
+/// Compile the built-in edge to native code now (`OUT_DIR/edge.cwasm`), with
+/// the server's compile settings, so a start loads it instead of running
+/// Cranelift over it (most of a start's CPU time).
+fn precompile_edge(out_dir: &Path) {
+    let wasm_path = out_dir.join("edge.wasm");
+    let wasm = std::fs::read(&wasm_path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", wasm_path.display()));
+    let mut config = wasmtime::Config::new();
+    compile::compile_settings(&mut config);
+    let engine = wasmtime::Engine::new(&config)
+        .unwrap_or_else(|err| panic!("cannot set up wasmtime to precompile the edge: {err:#}"));
+    let native = engine
+        .precompile_component(&wasm)
+        .unwrap_or_else(|err| panic!("cannot precompile {}: {err:#}", wasm_path.display()));
+    let native_path = out_dir.join("edge.cwasm");
+    std::fs::write(&native_path, native)
+        .unwrap_or_else(|err| panic!("cannot write {}: {err}", native_path.display()));
 }
 
 fn build_sdk(workspace: &Path, out_dir: &Path) {

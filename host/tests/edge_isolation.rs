@@ -438,3 +438,21 @@ fn native_and_wasm_edges_give_identical_results() {
         );
     }
 }
+
+#[test]
+fn builtin_edge_loads_ahead_of_time_compiled() {
+    let edge = Edge::builtin(EdgeConfig::default()).unwrap();
+    assert!(
+        edge.precompiled(),
+        "the build's precompiled edge fits the engine"
+    );
+    let msg = message("tick", b"hi");
+    assert_eq!(
+        edge.frame(Transport::Sse, &msg).unwrap().unwrap(),
+        b"id: s44we8.1z\nevent: tick\ndata: hi\n\n"
+    );
+    // A module given at run time is compiled at load.
+    let compiled =
+        Edge::from_bytes(pushwire_host::edge::BUILTIN_EDGE, EdgeConfig::default()).unwrap();
+    assert!(!compiled.precompiled());
+}

@@ -37,6 +37,7 @@ use wasmtime::{
     StoreLimitsBuilder, Trap,
 };
 
+mod compile;
 mod deadline;
 
 use deadline::Deadlines;
@@ -55,6 +56,9 @@ pub use bindings::{
 
 /// The edge module built from `host/edge` and embedded in the binary.
 pub static BUILTIN_EDGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge.wasm"));
+
+/// [`BUILTIN_EDGE`] compiled ahead of time by the build (`host/build.rs`).
+static BUILTIN_EDGE_NATIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/edge.cwasm"));
 
 /// Limits for edge calls, and the settings every instance is configured with.
 #[derive(Clone)]
@@ -258,7 +262,10 @@ impl Edge {
     /// # Errors
     /// [`EdgeError::Load`] if the engine cannot be set up.
     pub fn builtin(config: EdgeConfig) -> Result<Self, EdgeError> {
-        Self::from_bytes(BUILTIN_EDGE, config)
+        Ok(Self {
+            wasm: Wasm::load(BUILTIN_EDGE, Some(BUILTIN_EDGE_NATIVE), config)?,
+            stats: Counters::default(),
+        })
     }
 
     /// Compile `wasm` (a component binary) and check it against the edge world.
@@ -268,7 +275,7 @@ impl Edge {
     /// lacks an export of the edge world.
     pub fn from_bytes(wasm: &[u8], config: EdgeConfig) -> Result<Self, EdgeError> {
         Ok(Self {
-            wasm: Wasm::load(wasm, config)?,
+            wasm: Wasm::load(wasm, None, config)?,
             stats: Counters::default(),
         })
     }
@@ -391,6 +398,12 @@ impl Edge {
         }
     }
 
+    /// Whether the module was loaded from its ahead-of-time compile (the
+    /// built-in edge) rather than compiled at load.
+    pub fn precompiled(&self) -> bool {
+        self.wasm.precompiled
+    }
+
     /// The names of what the component imports (empty for a valid edge
     /// module).
     pub fn imports(&self) -> Vec<String> {
@@ -467,6 +480,8 @@ struct Pool {
 struct Wasm {
     engine: Engine,
     component: Component,
+    /// Loaded from its ahead-of-time compile, not compiled at load.
+    precompiled: bool,
     pre: bindings::EdgePre<HostState>,
     config: EdgeConfig,
     deadlines: Deadlines,
@@ -477,7 +492,9 @@ struct Wasm {
 }
 
 impl Wasm {
-    fn load(wasm: &[u8], config: EdgeConfig) -> Result<Self, EdgeError> {
+    /// Load `wasm`, from its ahead-of-time compile `native` when there is one
+    /// that fits this engine (else compiled now).
+    fn load(wasm: &[u8], native: Option<&[u8]>, config: EdgeConfig) -> Result<Self, EdgeError> {
         let load = |err: wasmtime::Error| EdgeError::Load(format!("{err:#}"));
         let max = config.max_instances.max(1);
         let mut pool = PoolingAllocationConfig::default();
@@ -488,11 +505,34 @@ impl Wasm {
             .total_tables(max.saturating_mul(4))
             .max_memory_size(config.memory_limit);
         let mut wasm_config = Config::new();
-        wasm_config
-            .epoch_interruption(true)
+        compile::compile_settings(&mut wasm_config)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wasm_config).map_err(load)?;
-        let component = Component::new(&engine, wasm).map_err(load)?;
+        let precompiled = native.and_then(|native| {
+            // SAFETY: `native` is `BUILTIN_EDGE_NATIVE`, what this binary's own
+            // build made of `BUILTIN_EDGE` with `Engine::precompile_component`
+            // (host/build.rs) and embedded; nobody else can supply it. wasmtime
+            // checks that its version and compile settings match this engine's
+            // and returns an error, not undefined behaviour, when they do not;
+            // the module is then compiled from `wasm`. Why: compiling the edge
+            // was most of a start's CPU time (BENCHMARKS.md, long-poll, whole
+            // life); the `builtin_edge_loads_ahead_of_time_compiled` test
+            // checks this path is taken.
+            #[allow(unsafe_code, reason = "the build's own precompiled edge; see SAFETY")]
+            let loaded = unsafe { Component::deserialize(&engine, native) };
+            loaded
+                .inspect_err(|err| {
+                    tracing::warn!(
+                        "the precompiled edge does not fit this engine, compiling it: {err:#}"
+                    );
+                })
+                .ok()
+        });
+        let is_precompiled = precompiled.is_some();
+        let component = match precompiled {
+            Some(component) => component,
+            None => Component::new(&engine, wasm).map_err(load)?,
+        };
         // The edge world imports nothing: an empty linker is the whole sandbox,
         // and a component that imports anything fails here.
         let linker = Linker::<HostState>::new(&engine);
@@ -507,6 +547,7 @@ impl Wasm {
         let edge = Self {
             engine,
             component,
+            precompiled: is_precompiled,
             pre,
             config,
             deadlines,
