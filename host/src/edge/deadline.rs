@@ -58,6 +58,8 @@ impl Deadlines {
                         std::thread::park();
                         continue;
                     }
+                    // The ticker is this sleep: one epoch per tick while
+                    // calls run (the deadline counts ticks).
                     std::thread::sleep(TICK);
                     engine.increment_epoch();
                 }
