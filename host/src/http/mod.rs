@@ -1,5 +1,5 @@
 //! The front door: the accept loop, every connection's HTTP/1.1 loop
-//! ([`front`], with HTTP/2 and what it does not serve itself on hyper), and
+//! (`front`, with HTTP/2 and what it does not serve itself on hyper), and
 //! the one routing table ([`routes`]).
 
 use alloc::sync::Arc;
@@ -16,7 +16,7 @@ pub mod routes;
 
 /// Accept connections on `listener` until `shutdown` resolves, then end every
 /// stream in order (clients resume from their cursor) and wait up to
-/// [`ServerConfig::shutdown_grace`] for connections to finish.
+/// [`ServerConfig::shutdown_grace`](crate::push::ServerConfig::shutdown_grace) for connections to finish.
 ///
 /// # Errors
 /// Never at present; accept errors (e.g. too many open files) are retried.

@@ -72,7 +72,7 @@ impl From<ResponseHead> for Head {
 /// What a request is answered with: a whole reply (a refusal, a page, a
 /// long-poll or poll reply), or a stream to write for as long as it lasts.
 /// The HTTP/1.1 loop writes it on the socket as it is; hyper's routes turn
-/// it into a response ([`Reply::into_response`]).
+/// it into a response (`Reply::into_response`).
 pub enum Reply {
     /// A whole response.
     Whole {
