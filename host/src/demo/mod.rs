@@ -24,6 +24,27 @@ use pushwire_core::hub::{ChannelConfig, DeliveryPolicy};
 use tokio::time::MissedTickBehavior;
 
 use crate::push::App;
+use crate::push::reply::{Reply, header};
+
+/// A file built into the binary, as `GET` (or `HEAD`, without the body)
+/// answers it. The files change with every build of the server: revalidate
+/// rather than cache.
+fn built_in_file(method: &hyper::Method, content_type: &str, bytes: &'static [u8]) -> Reply {
+    let body = if method == hyper::Method::HEAD {
+        bytes::Bytes::new()
+    } else {
+        bytes::Bytes::from_static(bytes)
+    };
+    Reply::whole(
+        200,
+        vec![
+            header("content-type", content_type),
+            header("cache-control", "no-cache"),
+            header("x-content-type-options", "nosniff"),
+        ],
+        body,
+    )
+}
 
 /// The ticker's channel.
 pub const TICKER_CHANNEL: &str = "ticker";

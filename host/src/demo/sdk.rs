@@ -8,10 +8,9 @@
 //! | `pushwire_client.d.ts`, `pushwire_client_bg.wasm.d.ts` | TypeScript types |
 //! | `package.json` | makes the directory an npm package |
 
-use bytes::Bytes;
 use hyper::{Method, StatusCode};
 
-use crate::push::reply::{Reply, header, text};
+use crate::push::reply::{Reply, text};
 
 macro_rules! built {
     ($file:literal) => {
@@ -75,19 +74,5 @@ pub fn serve(method: &Method, file: &str) -> Reply {
             &format!("No SDK file {file:?}: the SDK has {}.", names.join(", ")),
         );
     };
-    let body = if method == Method::HEAD {
-        Bytes::new()
-    } else {
-        Bytes::from_static(bytes)
-    };
-    Reply::whole(
-        200,
-        vec![
-            header("content-type", content_type),
-            // The files change with every build of the server.
-            header("cache-control", "no-cache"),
-            header("x-content-type-options", "nosniff"),
-        ],
-        body,
-    )
+    super::built_in_file(method, content_type, bytes)
 }

@@ -5,7 +5,7 @@
 
 use hyper::{Method, StatusCode};
 
-use crate::push::reply::{Reply, header, text};
+use crate::push::reply::{Reply, text};
 
 /// Every file of `www/`: its path and bytes.
 pub static FILES: &[(&str, &[u8])] = &[
@@ -45,19 +45,5 @@ pub(crate) fn serve(method: &Method, path: &str) -> Option<Reply> {
         Some("svg") => "image/svg+xml",
         _ => "text/html; charset=utf-8",
     };
-    let body = if method == Method::HEAD {
-        bytes::Bytes::new()
-    } else {
-        bytes::Bytes::from_static(bytes)
-    };
-    Some(Reply::whole(
-        200,
-        vec![
-            header("content-type", content_type),
-            // Pages change with the binary; revalidate rather than cache.
-            header("cache-control", "no-cache"),
-            header("x-content-type-options", "nosniff"),
-        ],
-        body,
-    ))
+    Some(super::built_in_file(method, content_type, bytes))
 }
